@@ -1,0 +1,41 @@
+using DataPlatform.Billing.Accounts;
+using DataPlatform.ServiceDefaults;
+using DataPlatform.ServiceDefaults.OpenApi;
+
+namespace DataPlatform.Billing;
+
+/// <summary>
+/// Builds the billing service. <c>Program.cs</c> runs it alone; the launcher and the functional tests host
+/// it in-process next to the gateway and the catalog.
+/// </summary>
+public static class BillingHost
+{
+    /// <summary>Billing as the service defaults know it.</summary>
+    public static readonly PlatformService Service = new("billing", options => options.BillingUrl, UsesDatabase: true);
+
+    /// <summary>Builds billing; <paramref name="configure"/> may add configuration before services are added.</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ApplicationName = typeof(BillingHost).Assembly.GetName().Name,
+        });
+        configure?.Invoke(builder);
+
+        builder.AddServiceDefaults(Service);
+        builder.Services.AddServiceOpenApi(
+            "DataPlatform Billing API",
+            "Accounts, plans, subscriptions, API keys, usage and invoices in VND.");
+
+        var app = builder.Build();
+
+        app.UseServiceDefaults();
+        app.UseConsumerContext();
+        app.MapServiceOpenApi();
+
+        app.MapAccountApi();
+
+        return app;
+    }
+}

@@ -1,0 +1,3 @@
+using DataPlatform.Billing;
+
+await BillingHost.Build(args).RunAsync();

@@ -1,0 +1,3 @@
+using DataPlatform.Catalog;
+
+await CatalogHost.Build(args).RunAsync();

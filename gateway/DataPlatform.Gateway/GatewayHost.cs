@@ -1,0 +1,57 @@
+using DataPlatform.Gateway.ConsumerContext;
+using DataPlatform.Gateway.Routing;
+using DataPlatform.ServiceDefaults;
+using Microsoft.Extensions.Configuration.Json;
+
+namespace DataPlatform.Gateway;
+
+/// <summary>
+/// Builds the gateway, the platform's only public entry. <c>Program.cs</c> runs it alone; the launcher and
+/// the functional tests host it in-process next to the catalog and billing.
+/// </summary>
+public static class GatewayHost
+{
+    /// <summary>The gateway as the service defaults know it.</summary>
+    public static readonly PlatformService Service = new("gateway", options => options.GatewayUrl, UsesDatabase: false);
+
+    /// <summary>Builds the gateway; <paramref name="configure"/> may add configuration before services are added.</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ApplicationName = typeof(GatewayHost).Assembly.GetName().Name,
+        });
+        configure?.Invoke(builder);
+
+        builder.AddServiceDefaults(Service);
+        AddDefaultRoutes(builder.Configuration);
+
+        builder.Services.AddSingleton<ConsumerContextTransform>();
+        builder.Services.AddReverseProxy()
+            .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
+            .AddConfigFilter<UpstreamAddressFilter>()
+            .AddTransforms(context => context.RequestTransforms.Add(
+                context.Services.GetRequiredService<ConsumerContextTransform>()));
+
+        var app = builder.Build();
+
+        app.UseServiceDefaults();
+        app.MapGatewayIndex();
+        app.MapApiDocumentation();
+        app.MapReverseProxy();
+
+        return app;
+    }
+
+    /// <summary>
+    /// Loads the routes shipped in the assembly beneath every other configuration source, so an operator
+    /// can change or add routes in appsettings or environment variables.
+    /// </summary>
+    static void AddDefaultRoutes(ConfigurationManager configuration)
+    {
+        var routes = typeof(GatewayHost).Assembly.GetManifestResourceStream("DataPlatform.Gateway.routes.json")
+            ?? throw new InvalidOperationException("The gateway's routes are missing from its assembly.");
+        ((IConfigurationBuilder)configuration).Sources.Insert(0, new JsonStreamConfigurationSource { Stream = routes });
+    }
+}

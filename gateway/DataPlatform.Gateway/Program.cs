@@ -1,0 +1,3 @@
+using DataPlatform.Gateway;
+
+await GatewayHost.Build(args).RunAsync();

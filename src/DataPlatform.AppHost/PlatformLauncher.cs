@@ -1,0 +1,139 @@
+using DataPlatform.Billing;
+using DataPlatform.Catalog;
+using DataPlatform.Gateway;
+using DataPlatform.ServiceDefaults.Configuration;
+using DataPlatform.ServiceDefaults.ConsumerContext;
+using DataPlatform.ServiceDefaults.Redis;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace DataPlatform.AppHost;
+
+/// <summary>
+/// Starts the whole platform in this process: an embedded Garnet server when no Redis is configured, then
+/// the catalog and billing on loopback ports, then the gateway in front of them. The one-command launcher
+/// and the functional tests both start the platform through here, so the tests run what users run.
+/// </summary>
+public static class PlatformLauncher
+{
+    /// <summary>Starts the platform.</summary>
+    /// <param name="args">Command-line arguments, passed to every service.</param>
+    /// <param name="settings">Configuration that overrides every other source, or <c>null</c>.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    public static async Task<RunningPlatform> StartAsync(
+        string[] args, IReadOnlyDictionary<string, string?>? settings, CancellationToken cancellationToken)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile("appsettings.json", optional: true)
+            .AddEnvironmentVariables()
+            .AddCommandLine(args)
+            .AddInMemoryCollection(settings ?? new Dictionary<string, string?>())
+            .Build();
+        var options = configuration.GetSection(PlatformOptions.SectionName).Get<PlatformOptions>() ?? new PlatformOptions();
+        var overrides = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>());
+
+        // Generate the shared secret before the services start, so that none of them races to create it.
+        ConsumerContextSecret.Load(options);
+
+        EmbeddedRedisServer? redis = null;
+        var running = new RunningPlatform(options);
+        try
+        {
+            if (options.UsesEmbeddedRedis)
+            {
+                redis = EmbeddedRedisServer.Start(
+                    Path.Combine(options.DataDirectoryPath, "redis"),
+                    configuration.GetValue("DataPlatform:EmbeddedRedisPort", 0));
+                running.EmbeddedRedis = redis;
+                overrides["DataPlatform:Redis"] = redis.ConnectionString;
+            }
+
+            // Internal services listen on free ports unless an operator pinned them.
+            if (configuration["DataPlatform:CatalogUrl"] is null)
+            {
+                overrides["DataPlatform:CatalogUrl"] = "http://127.0.0.1:0";
+            }
+
+            if (configuration["DataPlatform:BillingUrl"] is null)
+            {
+                overrides["DataPlatform:BillingUrl"] = "http://127.0.0.1:0";
+            }
+
+            running.Catalog = CatalogHost.Build(args, builder => builder.Configuration.AddInMemoryCollection(overrides));
+            running.Billing = BillingHost.Build(args, builder => builder.Configuration.AddInMemoryCollection(overrides));
+            await Task.WhenAll(running.Catalog.StartAsync(cancellationToken), running.Billing.StartAsync(cancellationToken));
+
+            running.CatalogUrl = ListeningAddress(running.Catalog);
+            running.BillingUrl = ListeningAddress(running.Billing);
+            overrides["DataPlatform:CatalogUrl"] = running.CatalogUrl;
+            overrides["DataPlatform:BillingUrl"] = running.BillingUrl;
+
+            running.Gateway = GatewayHost.Build(args, builder => builder.Configuration.AddInMemoryCollection(overrides));
+            await running.Gateway.StartAsync(cancellationToken);
+            running.GatewayUrl = ListeningAddress(running.Gateway);
+            running.RedisConnectionString = overrides.TryGetValue("DataPlatform:Redis", out var r) && r is not null ? r : options.Redis!;
+            return running;
+        }
+        catch
+        {
+            await running.DisposeAsync();
+            throw;
+        }
+    }
+
+    static string ListeningAddress(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+}
+
+/// <summary>The platform as started by <see cref="PlatformLauncher"/>; disposing it stops everything.</summary>
+public sealed class RunningPlatform(PlatformOptions options) : IAsyncDisposable
+{
+    /// <summary>The options the platform started with, before the launcher filled in addresses.</summary>
+    public PlatformOptions Options { get; } = options;
+
+    /// <summary>The gateway's actual address.</summary>
+    public string GatewayUrl { get; internal set; } = "";
+
+    /// <summary>The catalog's actual address.</summary>
+    public string CatalogUrl { get; internal set; } = "";
+
+    /// <summary>Billing's actual address.</summary>
+    public string BillingUrl { get; internal set; } = "";
+
+    /// <summary>The Redis connection string every service uses.</summary>
+    public string RedisConnectionString { get; internal set; } = "";
+
+    /// <summary>The embedded Redis, when the launcher started one.</summary>
+    public EmbeddedRedisServer? EmbeddedRedis { get; internal set; }
+
+    /// <summary>The catalog host.</summary>
+    public WebApplication? Catalog { get; internal set; }
+
+    /// <summary>The billing host.</summary>
+    public WebApplication? Billing { get; internal set; }
+
+    /// <summary>The gateway host.</summary>
+    public WebApplication? Gateway { get; internal set; }
+
+    /// <summary>Completes when any service stops, for example on Ctrl+C.</summary>
+    public Task WaitForShutdownAsync() => Task.WhenAny(
+        new[] { Gateway, Catalog, Billing }.OfType<WebApplication>().Select(app => app.WaitForShutdownAsync()));
+
+    /// <summary>Stops the gateway first, so no request reaches a stopped upstream, then the rest.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var app in new[] { Gateway, Catalog, Billing }.OfType<WebApplication>())
+        {
+            try
+            {
+                await app.StopAsync(CancellationToken.None);
+            }
+            finally
+            {
+                await app.DisposeAsync();
+            }
+        }
+
+        EmbeddedRedis?.Dispose();
+    }
+}

@@ -1,0 +1,41 @@
+using DataPlatform.AppHost;
+
+// People read the launcher's log, so it is plain text unless configured otherwise; each service run alone
+// logs JSON for machines.
+var settings = new Dictionary<string, string?>();
+if (Environment.GetEnvironmentVariable("Logging__Console__FormatterName") is null)
+{
+    settings["Logging:Console:FormatterName"] = "simple";
+    settings["Logging:Console:FormatterOptions:SingleLine"] = "true";
+    settings["Logging:Console:FormatterOptions:TimestampFormat"] = "HH:mm:ss ";
+    settings["Logging:Console:FormatterOptions:UseUtcTimestamp"] = "false";
+    // The banner below lists every address; each host's own start-up lines would repeat it three times.
+    settings["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning";
+}
+
+await using var platform = await PlatformLauncher.StartAsync(args, settings, CancellationToken.None);
+
+var gateway = platform.GatewayUrl.TrimEnd('/');
+var redis = platform.EmbeddedRedis is null
+    ? "configured Redis"
+    : $"embedded Garnet on {platform.RedisConnectionString} (data in {Path.Combine(platform.Options.DataDirectoryPath, "redis")})";
+var database = platform.Options.UsesSqlite
+    ? $"SQLite files in {platform.Options.DataDirectoryPath}"
+    : "configured PostgreSQL";
+
+Console.WriteLine($"""
+
+    DataPlatform is running.
+      Gateway (public)     {gateway}
+      API documentation    {gateway}/swagger
+      Health               {gateway}/health/ready
+      Catalog (internal)   {platform.CatalogUrl}
+      Billing (internal)   {platform.BillingUrl}
+      Redis                {redis}
+      Database             {database}
+    Press Ctrl+C to stop.
+
+    """);
+
+await platform.WaitForShutdownAsync();
+Console.WriteLine("DataPlatform is stopping.");

@@ -1,0 +1,60 @@
+using DataPlatform.Contracts.ConsumerContext;
+using DataPlatform.Contracts.Problems;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace DataPlatform.ServiceDefaults.ConsumerContext;
+
+/// <summary>
+/// Reads the consumer context that the gateway signed. A request without one is anonymous; a request whose
+/// context is forged, malformed or older than a minute is refused with 401, because it did not come
+/// through the gateway as it claims.
+/// </summary>
+sealed partial class ConsumerContextMiddleware(
+    RequestDelegate next, ConsumerContextSecret secret, TimeProvider time, ILogger<ConsumerContextMiddleware> logger)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        var header = context.Request.Headers[ConsumerContextHeader.Name];
+        if (header.Count == 0)
+        {
+            context.Features.Set(new ConsumerFeature(Contracts.ConsumerContext.ConsumerContext.Anonymous(
+                context.Connection.RemoteIpAddress?.ToString(), time.GetUtcNow())));
+            return next(context);
+        }
+
+        var verdict = header.Count == 1
+            ? ConsumerContextHeader.Verify(header[0]!, secret.Key, time.GetUtcNow(), out var consumer)
+            : ConsumerContextHeader.Verify(string.Empty, secret.Key, time.GetUtcNow(), out consumer);
+        if (verdict != ConsumerContextVerdict.Valid)
+        {
+            LogRefused(logger, verdict);
+            return Results.Problem(
+                statusCode: StatusCodes.Status401Unauthorized,
+                title: "Invalid consumer context",
+                detail: verdict == ConsumerContextVerdict.Expired
+                    ? "The consumer context is older than the allowed age. Send the request through the gateway."
+                    : "The consumer context is not signed by the gateway. Send the request through the gateway.",
+                type: ProblemTypes.InvalidConsumerContext).ExecuteAsync(context);
+        }
+
+        context.Features.Set(new ConsumerFeature(consumer!));
+        return next(context);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a request with a consumer context that is {Verdict}")]
+    static partial void LogRefused(ILogger logger, ConsumerContextVerdict verdict);
+}
+
+/// <summary>Carries the verified consumer of a request.</summary>
+/// <param name="Consumer">The consumer.</param>
+public sealed record ConsumerFeature(Contracts.ConsumerContext.ConsumerContext Consumer);
+
+/// <summary>Access to the verified consumer from endpoint handlers.</summary>
+public static class ConsumerHttpContextExtensions
+{
+    /// <summary>The request's consumer; anonymous when the gateway sent none.</summary>
+    public static Contracts.ConsumerContext.ConsumerContext GetConsumer(this HttpContext context) =>
+        context.Features.Get<ConsumerFeature>()?.Consumer
+        ?? Contracts.ConsumerContext.ConsumerContext.Anonymous(context.Connection.RemoteIpAddress?.ToString(), DateTimeOffset.UtcNow);
+}

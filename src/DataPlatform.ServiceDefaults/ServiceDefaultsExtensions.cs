@@ -1,0 +1,182 @@
+using DataPlatform.ServiceDefaults.Configuration;
+using DataPlatform.ServiceDefaults.ConsumerContext;
+using DataPlatform.ServiceDefaults.Health;
+using DataPlatform.ServiceDefaults.Redis;
+using DataPlatform.ServiceDefaults.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using StackExchange.Redis;
+
+namespace DataPlatform.ServiceDefaults;
+
+/// <summary>What a service needs from the shared defaults.</summary>
+/// <param name="Name">The service's short name: <c>catalog</c>, <c>billing</c> or <c>gateway</c>.</param>
+/// <param name="ListenUrl">Picks the service's own address from the platform options.</param>
+/// <param name="UsesDatabase">True when the service stores data in SQL.</param>
+public sealed record PlatformService(string Name, Func<PlatformOptions, string> ListenUrl, bool UsesDatabase);
+
+/// <summary>
+/// The defaults every DataPlatform service shares: configuration with embedded defaults, structured
+/// logging, OpenTelemetry with a Prometheus endpoint, RFC 9457 problem details, health checks, Redis,
+/// the database and the consumer context.
+/// </summary>
+public static class ServiceDefaultsExtensions
+{
+    /// <summary>The tag of checks that only the readiness probe runs.</summary>
+    public const string ReadyTag = "ready";
+
+    /// <summary>Adds the shared defaults to <paramref name="builder"/>.</summary>
+    public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder, PlatformService service)
+    {
+        AddEmbeddedDefaults(builder.Configuration);
+
+        var options = builder.Configuration.GetSection(PlatformOptions.SectionName).Get<PlatformOptions>() ?? new PlatformOptions();
+        builder.Services.AddOptions<PlatformOptions>()
+            .BindConfiguration(PlatformOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton(service);
+        builder.Services.AddSingleton(TimeProvider.System);
+
+        builder.WebHost.UseUrls(service.ListenUrl(options));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+
+        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
+            context.ProblemDetails.Instance ??= context.HttpContext.Request.Path);
+
+        AddTelemetry(builder, service.Name);
+        AddRedis(builder, options, service.Name);
+
+        var health = builder.Services.AddHealthChecks()
+            .AddCheck<RedisHealthCheck>("redis", tags: [ReadyTag]);
+        if (service.UsesDatabase)
+        {
+            builder.Services.AddSingleton(_ => PlatformDatabase.Create(options, service.Name));
+            builder.Services.AddHostedService<MigrationHostedService>();
+            health.AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag]);
+        }
+
+        builder.Services.AddSingleton(_ => ConsumerContextSecret.Load(options));
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds the shared middleware and endpoints: problem details for errors and empty error responses,
+    /// <c>/health/live</c>, <c>/health/ready</c> and <c>/metrics</c>.
+    /// </summary>
+    public static WebApplication UseServiceDefaults(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+
+        app.MapHealthChecks("/health/live", new HealthCheckOptions
+        {
+            Predicate = check => !check.Tags.Contains(ReadyTag),
+            ResponseWriter = HealthResponseWriter.WriteAsync,
+        }).WithTags("Health");
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            ResponseWriter = HealthResponseWriter.WriteAsync,
+        }).WithTags("Health");
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+
+    /// <summary>
+    /// Reads the signed consumer context of each request; upstream services call this, the gateway does not.
+    /// </summary>
+    public static WebApplication UseConsumerContext(this WebApplication app)
+    {
+        app.UseMiddleware<ConsumerContextMiddleware>();
+        return app;
+    }
+
+    /// <summary>
+    /// Puts the embedded defaults beneath every other configuration source, so appsettings files,
+    /// environment variables and the command line all override them.
+    /// </summary>
+    static void AddEmbeddedDefaults(ConfigurationManager configuration)
+    {
+        var defaults = new Dictionary<string, string?>
+        {
+            ["Logging:LogLevel:Default"] = "Information",
+            ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+            // YARP logs each proxied request at Information; that belongs at Debug in production.
+            ["Logging:LogLevel:Yarp"] = "Warning",
+            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
+            ["Logging:Console:FormatterName"] = "json",
+            ["Logging:Console:FormatterOptions:IncludeScopes"] = "true",
+            ["Logging:Console:FormatterOptions:TimestampFormat"] = "yyyy-MM-ddTHH:mm:ss.fffZ",
+            ["Logging:Console:FormatterOptions:UseUtcTimestamp"] = "true",
+        };
+        ((IConfigurationBuilder)configuration).Sources.Insert(0, new MemoryConfigurationSource { InitialData = defaults });
+    }
+
+    static void AddTelemetry(WebApplicationBuilder builder, string serviceName)
+    {
+        builder.Logging.AddOpenTelemetry(logging =>
+        {
+            logging.IncludeFormattedMessage = true;
+            logging.IncludeScopes = true;
+        });
+
+        var otel = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("dataplatform-" + serviceName))
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter("DataPlatform.*")
+                .AddPrometheusExporter())
+            .WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation(aspnet => aspnet.Filter = context =>
+                    !context.Request.Path.StartsWithSegments("/health") && !context.Request.Path.StartsWithSegments("/metrics"))
+                .AddHttpClientInstrumentation()
+                .AddSource("Yarp.ReverseProxy")
+                .AddSource("DataPlatform.*"));
+
+        // Traces and logs leave the process only when an OTLP collector is configured the standard way.
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            otel.UseOtlpExporter();
+        }
+    }
+
+    static void AddRedis(WebApplicationBuilder builder, PlatformOptions options, string serviceName)
+    {
+        builder.Services.AddSingleton<IConnectionMultiplexer>(provider =>
+        {
+            if (!options.UsesEmbeddedRedis)
+            {
+                return RedisConnection.Connect(options.Redis!);
+            }
+
+            // A service run on its own with no Redis configured gets a private embedded server. The launcher
+            // instead starts one server and hands its address to every service.
+            var embedded = EmbeddedRedisServer.Start(
+                Path.Combine(options.DataDirectoryPath, "redis-" + serviceName),
+                loggerFactory: provider.GetRequiredService<ILoggerFactory>());
+            provider.GetRequiredService<EmbeddedRedisOwner>().Server = embedded;
+            return RedisConnection.Connect(embedded.ConnectionString);
+        });
+        builder.Services.AddSingleton<EmbeddedRedisOwner>();
+    }
+}
+
+/// <summary>Holds a service's private embedded Redis so that it stops with the service.</summary>
+sealed class EmbeddedRedisOwner : IDisposable
+{
+    public EmbeddedRedisServer? Server { get; set; }
+
+    public void Dispose() => Server?.Dispose();
+}
