@@ -82,6 +82,8 @@ done
 export DATAPLATFORM_TEST_REDIS="127.0.0.1:$redis_port"
 export DATAPLATFORM_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
 export DATAPLATFORM_TEST_CHROMIUM="$(command -v chromium)"
+# Tests that stop and restart Redis start a redis-server of their own from this binary, leaving the shared one alone.
+export DATAPLATFORM_TEST_REDIS_SERVER_BIN="$(command -v redis-server)"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 echo "redis-server on $DATAPLATFORM_TEST_REDIS, PostgreSQL on 127.0.0.1:$pg_port"
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using DataPlatform.AppHost;
+using DataPlatform.Contracts.ConsumerContext;
 using Npgsql;
 using StackExchange.Redis;
 using Xunit;
@@ -41,8 +42,27 @@ public abstract class PlatformFixture(Backend backend) : IAsyncLifetime
     /// <summary>A client that calls the catalog directly, bypassing the gateway.</summary>
     public HttpClient CreateCatalogClient() => OutsideClient(Platform.CatalogUrl);
 
+    /// <summary>
+    /// A client that calls the catalog directly as <paramref name="consumer"/>, with a consumer context signed
+    /// afresh for each request the way the gateway signs it.
+    /// </summary>
+    public HttpClient CreateCatalogClient(ConsumerContext consumer) => SignedClient(Platform.CatalogUrl, consumer);
+
     /// <summary>A client that calls billing directly, bypassing the gateway.</summary>
     public HttpClient CreateBillingClient() => OutsideClient(Platform.BillingUrl);
+
+    /// <summary>A client that calls billing directly as <paramref name="consumer"/>.</summary>
+    public HttpClient CreateBillingClient(ConsumerContext consumer) => SignedClient(Platform.BillingUrl, consumer);
+
+    /// <summary>A consumer holding <paramref name="roles"/>, for calls that need them.</summary>
+    public static ConsumerContext Consumer(string accountId, params string[] roles) =>
+        new(accountId, accountId, roles, [], "developer", "127.0.0.1", DateTimeOffset.UtcNow);
+
+    HttpClient SignedClient(string baseAddress, ConsumerContext consumer) =>
+        new(new ConsumerContextSigningHandler(consumer, ConsumerContextSecret) { InnerHandler = new SocketsHttpHandler { ActivityHeadersPropagator = null } })
+        {
+            BaseAddress = new Uri(baseAddress),
+        };
 
     /// <summary>
     /// A client outside the platform's traces: the tests share a process with the platform's telemetry, and a
@@ -50,6 +70,9 @@ public abstract class PlatformFixture(Backend backend) : IAsyncLifetime
     /// </summary>
     public static HttpClient OutsideClient(string baseAddress) =>
         new(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = new Uri(baseAddress) };
+
+    /// <summary>Settings a derived fixture adds, such as the address of a local Stripe fake.</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings() => [];
 
     public async Task InitializeAsync()
     {
@@ -63,6 +86,10 @@ public abstract class PlatformFixture(Backend backend) : IAsyncLifetime
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
             ["Logging:Console:FormatterName"] = "simple",
         };
+        foreach (var (key, value) in ExtraSettings())
+        {
+            settings[key] = value;
+        }
 
         if (Backend == Backend.Production)
         {
