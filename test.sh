@@ -5,6 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# Optional: one test project to run instead of the whole solution, for a quicker loop while developing,
+# e.g. ./test.sh tests/DataPlatform.Catalog.Tests
+target="${1:-DataPlatform.sln}"
+
 log() { printf '\n== %s\n' "$*"; }
 
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
@@ -98,7 +102,7 @@ dotnet build DataPlatform.sln --no-restore --nologo -v quiet -clp:ErrorsOnly
 
 log "Testing"
 set +e
-dotnet test DataPlatform.sln --no-build --nologo --logger "console;verbosity=normal" 2>&1 | tee "$work/test.log"
+dotnet test "$target" --no-build --nologo --logger "console;verbosity=normal" 2>&1 | tee "$work/test.log"
 status=${PIPESTATUS[0]}
 set -e
 
