@@ -1,6 +1,12 @@
 using DataPlatform.Billing.Accounts;
+using DataPlatform.Billing.Admin;
+using DataPlatform.Billing.ApiKeys;
+using DataPlatform.Billing.Plans;
+using DataPlatform.Billing.Storage;
+using DataPlatform.Billing.Subscriptions;
 using DataPlatform.ServiceDefaults;
 using DataPlatform.ServiceDefaults.OpenApi;
+using DataPlatform.ServiceDefaults.Storage;
 
 namespace DataPlatform.Billing;
 
@@ -27,6 +33,8 @@ public static class BillingHost
         builder.Services.AddServiceOpenApi(
             "DataPlatform Billing API",
             "Accounts, plans, subscriptions, API keys, usage and invoices in VND.");
+        builder.Services.AddMigrations(BillingMigrations.All);
+        builder.AddBillingServices();
 
         var app = builder.Build();
 
@@ -35,7 +43,31 @@ public static class BillingHost
         app.MapServiceOpenApi();
 
         app.MapAccountApi();
+        app.MapPlansApi();
+        app.MapApiKeysApi();
+        app.MapSubscriptionsApi();
+        app.MapAdminAccountsApi();
 
         return app;
+    }
+
+    static void AddBillingServices(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
+        services.AddOptions<MailOptions>().BindConfiguration(MailOptions.SectionName);
+
+        services.AddSingleton<BillingDb>();
+        services.AddSingleton<AccountStore>();
+        services.AddSingleton<PlanStore>();
+        services.AddSingleton<SubscriptionStore>();
+        services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<DescriptorPublisher>();
+        services.AddSingleton<ConfirmationMailer>();
+        services.AddSingleton<BillingBootstrap>();
+        services.AddSingleton<KeyServices>();
+        services.AddSingleton<SubscriptionServices>();
+        services.AddHostedService<DescriptorResyncService>();
     }
 }
