@@ -1,9 +1,11 @@
 using DataPlatform.Billing.Accounts;
 using DataPlatform.Billing.Admin;
 using DataPlatform.Billing.ApiKeys;
+using DataPlatform.Billing.Invoicing;
 using DataPlatform.Billing.Plans;
 using DataPlatform.Billing.Storage;
 using DataPlatform.Billing.Subscriptions;
+using DataPlatform.Billing.Usage;
 using DataPlatform.ServiceDefaults;
 using DataPlatform.ServiceDefaults.OpenApi;
 using DataPlatform.ServiceDefaults.Storage;
@@ -47,6 +49,8 @@ public static class BillingHost
         app.MapApiKeysApi();
         app.MapSubscriptionsApi();
         app.MapAdminAccountsApi();
+        app.MapUsageApi();
+        app.MapInvoicesApi();
 
         return app;
     }
@@ -56,6 +60,8 @@ public static class BillingHost
         var services = builder.Services;
         services.AddOptions<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName);
+        services.AddOptions<UsageOptions>().BindConfiguration(UsageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<InvoicingOptions>().BindConfiguration(InvoicingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<MailOptions>().BindConfiguration(MailOptions.SectionName);
 
         services.AddSingleton<BillingDb>();
@@ -68,6 +74,11 @@ public static class BillingHost
         services.AddSingleton<BillingBootstrap>();
         services.AddSingleton<KeyServices>();
         services.AddSingleton<SubscriptionServices>();
+        services.AddSingleton<UsageLedger>();
         services.AddHostedService<DescriptorResyncService>();
+        services.AddSingleton<InvoiceStore>();
+        services.AddSingleton<PeriodClose>();
+        services.AddHostedService<UsageHarvester>();
+        services.AddHostedService<PeriodCloseService>();
     }
 }

@@ -104,7 +104,7 @@ static class BillingMigrations
             status TEXT NOT NULL,
             currency TEXT NOT NULL,
             subtotal BIGINT NOT NULL,
-            vat_percent BIGINT NOT NULL,
+            vat_basis_points BIGINT NOT NULL,
             vat BIGINT NOT NULL,
             total BIGINT NOT NULL,
             created_at BIGINT NOT NULL,

@@ -1,0 +1,128 @@
+using System.Globalization;
+using DataPlatform.Billing.Plans;
+using DataPlatform.Billing.Subscriptions;
+
+namespace DataPlatform.Billing.Invoicing;
+
+/// <summary>The kinds of invoice line.</summary>
+static class InvoiceLineKinds
+{
+    public const string Fee = "fee";
+    public const string Included = "included";
+    public const string Usage = "usage";
+    public const string Data = "data";
+    public const string Product = "product";
+}
+
+/// <summary>One line of an invoice. <see cref="Amount"/> is whole đồng.</summary>
+sealed record InvoiceLine(string Kind, string Description, long Quantity, string Unit, long UnitPrice, long Amount);
+
+/// <summary>A stretch of the period during which an account held something with a monthly price.</summary>
+sealed record PricedStretch<T>(T Item, DateTimeOffset From, DateTimeOffset? To);
+
+/// <summary>What an invoice is computed from.</summary>
+sealed record InvoiceInput(
+    BillingPeriod Period,
+    IReadOnlyList<PricedStretch<Plan>> Plans,
+    IReadOnlyList<PricedStretch<DataProduct>> Products,
+    Plan UsagePlan,
+    long BillableRequests,
+    long BillableBytes,
+    int VatBasisPoints);
+
+/// <summary>A computed invoice: lines, subtotal, VAT and total, all whole đồng; total = subtotal + VAT = Σ lines + VAT.</summary>
+sealed record InvoiceAmounts(IReadOnlyList<InvoiceLine> Lines, long Subtotal, int VatBasisPoints, long Vat, long Total);
+
+/// <summary>
+/// Prices one account's period. Every line is rounded to whole đồng on its own (half away from zero), the subtotal is
+/// the sum of the rounded lines and VAT is rounded once from the subtotal, so the printed lines always add up to the
+/// printed total and Stripe, which treats VND as zero-decimal, receives exactly these integers.
+/// </summary>
+static class InvoiceCalculator
+{
+    /// <summary>A gigabyte here is 10⁹ bytes, as in the price list.</summary>
+    public const long BytesPerGb = 1_000_000_000;
+
+    static readonly CultureInfo _vietnamese = CultureInfo.GetCultureInfo("vi-VN");
+
+    public static InvoiceAmounts Compute(InvoiceInput input)
+    {
+        var lines = new List<InvoiceLine>();
+        foreach (var stretch in input.Plans.Where(s => s.Item.MonthlyFee > 0 && input.Period.Coverage(s.From, s.To) > 0))
+        {
+            lines.Add(Prorated(InvoiceLineKinds.Fee, $"Phí thuê bao gói {stretch.Item.Name}", stretch.Item.MonthlyFee, stretch.From, stretch.To, input.Period));
+        }
+
+        AddRequestLines(lines, input.UsagePlan, input.BillableRequests);
+        AddDataLines(lines, input.UsagePlan, input.BillableBytes);
+
+        foreach (var stretch in input.Products.Where(s => input.Period.Coverage(s.From, s.To) > 0))
+        {
+            lines.Add(Prorated(InvoiceLineKinds.Product, $"Sản phẩm dữ liệu {stretch.Item.Name}", stretch.Item.MonthlyFee, stretch.From, stretch.To, input.Period));
+        }
+
+        var subtotal = lines.Sum(l => l.Amount);
+        var vat = Round(subtotal * (decimal)input.VatBasisPoints / 10_000m);
+        return new InvoiceAmounts(lines, subtotal, input.VatBasisPoints, vat, subtotal + vat);
+    }
+
+    static InvoiceLine Prorated(string kind, string description, long monthlyFee, DateTimeOffset from, DateTimeOffset? to, BillingPeriod period)
+    {
+        var coverage = period.Coverage(from, to);
+        if (coverage >= 1m)
+        {
+            return new InvoiceLine(kind, $"{description} (tháng {period.Month:D2}/{period.Year})", 1, "tháng", monthlyFee, monthlyFee);
+        }
+
+        var start = (from > period.Start ? from : period.Start).ToOffset(TimeSpan.FromHours(7));
+        var end = (to is { } t && t < period.End ? t : period.End).ToOffset(TimeSpan.FromHours(7));
+        var share = coverage.ToString("P2", _vietnamese);
+        return new InvoiceLine(kind, $"{description}, tính theo tỷ lệ {start:dd/MM HH:mm}–{end:dd/MM HH:mm} ({share} tháng)",
+            1, "tháng", monthlyFee, Round(monthlyFee * coverage));
+    }
+
+    static void AddRequestLines(List<InvoiceLine> lines, Plan plan, long requests)
+    {
+        var included = Math.Min(requests, plan.IncludedRequests);
+        if (requests > 0)
+        {
+            lines.Add(new InvoiceLine(InvoiceLineKinds.Included, $"Lượt gọi API trong hạn mức gói ({plan.IncludedRequests.ToString("N0", _vietnamese)} lượt)",
+                included, "lượt", 0, 0));
+        }
+
+        var lower = plan.IncludedRequests;
+        foreach (var tier in plan.Tiers)
+        {
+            var upper = tier.UpTo ?? long.MaxValue;
+            var inTier = Math.Max(0, Math.Min(requests, upper) - lower);
+            if (inTier > 0)
+            {
+                var range = tier.UpTo is { } upTo
+                    ? $"từ {(lower + 1).ToString("N0", _vietnamese)} đến {upTo.ToString("N0", _vietnamese)}"
+                    : $"từ {(lower + 1).ToString("N0", _vietnamese)} trở lên";
+                lines.Add(new InvoiceLine(InvoiceLineKinds.Usage, $"Lượt gọi API bậc {range}, {tier.PricePer1000.ToString("N0", _vietnamese)} ₫/1.000 lượt",
+                    inTier, "lượt", tier.PricePer1000, Round(inTier * (decimal)tier.PricePer1000 / 1000m)));
+            }
+
+            lower = Math.Max(lower, upper == long.MaxValue ? lower : upper);
+        }
+    }
+
+    static void AddDataLines(List<InvoiceLine> lines, Plan plan, long bytes)
+    {
+        var over = bytes - plan.IncludedBytes;
+        if (over <= 0 || plan.PricePerGb == 0)
+        {
+            return;
+        }
+
+        var gb = (decimal)over / BytesPerGb;
+        lines.Add(new InvoiceLine(InvoiceLineKinds.Data,
+            $"Dữ liệu tải xuống vượt hạn mức: {gb.ToString("N3", _vietnamese)} GB, {plan.PricePerGb.ToString("N0", _vietnamese)} ₫/GB",
+            over, "byte", plan.PricePerGb, Round(gb * plan.PricePerGb)));
+    }
+
+    static long Round(decimal amount) => (long)Math.Round(amount, 0, MidpointRounding.AwayFromZero);
+
+    public static string Dong(long amount) => amount.ToString("N0", _vietnamese) + " ₫";
+}
