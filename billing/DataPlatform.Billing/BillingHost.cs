@@ -4,6 +4,7 @@ using DataPlatform.Billing.ApiKeys;
 using DataPlatform.Billing.Invoicing;
 using DataPlatform.Billing.Plans;
 using DataPlatform.Billing.Storage;
+using DataPlatform.Billing.Stripe;
 using DataPlatform.Billing.Subscriptions;
 using DataPlatform.Billing.Usage;
 using DataPlatform.ServiceDefaults;
@@ -51,6 +52,8 @@ public static class BillingHost
         app.MapAdminAccountsApi();
         app.MapUsageApi();
         app.MapInvoicesApi();
+        app.MapStripeApi();
+        app.MapStripeWebhookApi();
 
         return app;
     }
@@ -80,5 +83,6 @@ public static class BillingHost
         services.AddSingleton<PeriodClose>();
         services.AddHostedService<UsageHarvester>();
         services.AddHostedService<PeriodCloseService>();
+        services.AddStripe(builder.Configuration);
     }
 }

@@ -23,6 +23,14 @@ var database = platform.Options.UsesSqlite
     ? $"SQLite files in {platform.Options.DataDirectoryPath}"
     : "configured PostgreSQL";
 
+// Billing writes these on first start in embedded mode; the key and the password exist nowhere else in clear.
+var demoKeyFile = Path.Combine(platform.Options.DataDirectoryPath, "demo-api-key.txt");
+var adminFile = Path.Combine(platform.Options.DataDirectoryPath, "admin-sign-in.txt");
+var demoKey = File.Exists(demoKeyFile) ? File.ReadAllText(demoKeyFile).Trim() : null;
+var adminLines = File.Exists(adminFile) ? File.ReadAllLines(adminFile) : [];
+var access = (demoKey is null ? "" : $"\n  Demo API key         {demoKey}  (from {demoKeyFile})")
+    + (adminLines.Length >= 2 ? $"\n  Admin sign-in        {adminLines[0]} / {adminLines[1]}  (POST {gateway}/api/v1/account/sign-in)" : "");
+
 Console.WriteLine($"""
 
     DataPlatform is running.
@@ -32,7 +40,7 @@ Console.WriteLine($"""
       Catalog (internal)   {platform.CatalogUrl}
       Billing (internal)   {platform.BillingUrl}
       Redis                {redis}
-      Database             {database}
+      Database             {database}{access}
     Press Ctrl+C to stop.
 
     """);

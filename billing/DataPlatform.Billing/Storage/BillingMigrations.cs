@@ -155,9 +155,23 @@ static class BillingMigrations
             '["don-vi-hanh-chinh","lich-su-sap-nhap"]');
         """;
 
+    // Every meter event sent to Stripe, so that a sync sends each hour once and a late-growing hour only its growth.
+    const string StripeMeterEvents = """
+        CREATE TABLE stripe_meter_events (
+            identifier TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL,
+            metric TEXT NOT NULL,
+            hour BIGINT NOT NULL,
+            value BIGINT NOT NULL,
+            sent_at BIGINT NOT NULL
+        );
+        CREATE INDEX stripe_meter_events_account ON stripe_meter_events(account_id, metric, hour);
+        """;
+
     public static IEnumerable<Migration> All =>
     [
         new(1, "billing tables", Schema, Schema),
         new(2, "seed plans and data products", Seed, Seed),
+        new(3, "stripe meter events", StripeMeterEvents, StripeMeterEvents),
     ];
 }
