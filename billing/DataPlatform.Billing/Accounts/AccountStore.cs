@@ -81,6 +81,13 @@ sealed class AccountStore(BillingDb db, TimeProvider time)
     public async Task<User?> OwnerAsync(string accountId, CancellationToken cancellationToken) =>
         (await UsersAsync(accountId, cancellationToken)).FirstOrDefault();
 
+    public Task<User?> FindUserAsync(string userId, CancellationToken cancellationToken) =>
+        db.SingleAsync<User>("SELECT * FROM users WHERE id = @userId", new { userId }, cancellationToken);
+
+    public async Task<bool> SetRolesAsync(string userId, IReadOnlyList<string> roles, CancellationToken cancellationToken) =>
+        await db.ExecuteAsync("UPDATE users SET roles = @roles WHERE id = @userId",
+            new { userId, roles = string.Join(',', roles.Distinct()) }, cancellationToken) > 0;
+
     public async Task<bool> SetStatusAsync(string accountId, string status, string? reason, CancellationToken cancellationToken) =>
         await db.ExecuteAsync("UPDATE accounts SET status = @status, status_reason = @reason WHERE id = @accountId",
             new { accountId, status, reason }, cancellationToken) > 0;

@@ -20,6 +20,8 @@ public static class AdminAccountsApi
             .WithSummary("Opens an account whose owner's e-mail address counts as confirmed, on a plan of the admin's choice.");
         group.MapPut("/{accountId}/status", SetStatusAsync).WithName("AdminSetAccountStatus")
             .WithSummary("Activates, suspends (keys answer 402 with the reason) or closes an account.");
+        group.MapPut("/{accountId}/users/{userId}/roles", SetRolesAsync).WithName("AdminSetUserRoles")
+            .WithSummary("Sets a user's roles (owner, member, publisher, admin); the account's keys carry them at once.");
         group.MapPut("/{accountId}/grants/{datasetId}", GrantAsync).WithName("AdminGrantDataset")
             .WithSummary("Grants an account a restricted dataset.");
         group.MapDelete("/{accountId}/grants/{datasetId}", RevokeGrantAsync).WithName("AdminRevokeDataset")
@@ -93,6 +95,28 @@ public static class AdminAccountsApi
         return TypedResults.Ok(await AccountApi.ProfileAsync(account!, accounts, subscriptions, time, cancellationToken));
     }
 
+    static async Task<Results<Ok<AccountView>, ProblemHttpResult>> SetRolesAsync(
+        string accountId, string userId, RolesChange change, AccountStore accounts, SubscriptionStore subscriptions, DescriptorPublisher publisher,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        string[] known = [Roles.Owner, Roles.Member, Roles.Publisher, Roles.Admin];
+        if (change.Roles is null || change.Roles.Count == 0 || change.Roles.Any(r => !known.Contains(r)))
+        {
+            return BillingProblems.Invalid($"'roles' must list one or more of: {string.Join(", ", known)}.");
+        }
+
+        var user = await accounts.FindUserAsync(userId, cancellationToken);
+        if (user is null || user.AccountId != accountId)
+        {
+            return BillingProblems.NotFound($"Account '{accountId}' has no user '{userId}'.");
+        }
+
+        await accounts.SetRolesAsync(userId, change.Roles, cancellationToken);
+        await publisher.PublishAccountAsync(accountId, cancellationToken);
+        var account = await accounts.FindAsync(accountId, cancellationToken);
+        return TypedResults.Ok(await AccountApi.ProfileAsync(account!, accounts, subscriptions, time, cancellationToken));
+    }
+
     static async Task<Results<NoContent, ProblemHttpResult>> GrantAsync(
         string accountId, string datasetId, AccountStore accounts, BillingDb db, DescriptorPublisher publisher, TimeProvider time,
         CancellationToken cancellationToken)
@@ -127,4 +151,6 @@ public static class AdminAccountsApi
         string Kind, string Name, string OwnerEmail, Organisation? Organisation, string? PlanId, IReadOnlyList<string>? Roles);
 
     internal sealed record StatusChange(string? Status, string? Reason);
+
+    internal sealed record RolesChange(IReadOnlyList<string>? Roles);
 }

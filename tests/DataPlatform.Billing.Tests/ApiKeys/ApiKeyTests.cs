@@ -187,6 +187,21 @@ public abstract class ApiKeyTests(BillingPlatformFixture platform) : IAsyncLifet
     }
 
     [Fact]
+    public async Task Making_the_owner_a_publisher_gives_every_key_the_publisher_role()
+    {
+        var accountId = await _billing.CreateAccountAsync();
+        var (key, _) = await _billing.CreateKeyAsync(accountId);
+        using var admin = _billing.Admin();
+        var account = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/admin/accounts/{accountId}");
+        var userId = account.GetProperty("users")[0].GetProperty("id").GetString();
+
+        using var response = await admin.PutAsJsonAsync($"/api/v1/admin/accounts/{accountId}/users/{userId}/roles", new { roles = new[] { "owner", "publisher" } });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal([Roles.Owner, Roles.Publisher], (await _billing.DescriptorAsync(key))!.Roles.Order());
+    }
+
+    [Fact]
     public async Task A_resync_rewrites_a_descriptor_lost_from_redis()
     {
         var accountId = await _billing.CreateAccountAsync();
