@@ -1,4 +1,5 @@
 using DataPlatform.Gateway.ConsumerContext;
+using DataPlatform.Gateway.Pipeline;
 using DataPlatform.Gateway.Routing;
 using DataPlatform.ServiceDefaults;
 using Microsoft.Extensions.Configuration.Json;
@@ -26,6 +27,7 @@ public static class GatewayHost
 
         builder.AddServiceDefaults(Service);
         AddDefaultRoutes(builder.Configuration);
+        builder.AddGatewayPolicies();
 
         builder.Services.AddSingleton<ConsumerContextTransform>();
         builder.Services.AddReverseProxy()
@@ -36,10 +38,11 @@ public static class GatewayHost
 
         var app = builder.Build();
 
+        app.UseGatewayEdge();
         app.UseServiceDefaults();
         app.MapGatewayIndex();
         app.MapApiDocumentation();
-        app.MapReverseProxy();
+        app.MapGatewayProxy();
 
         return app;
     }

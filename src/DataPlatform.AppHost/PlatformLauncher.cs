@@ -81,6 +81,30 @@ public static class PlatformLauncher
         }
     }
 
+    /// <summary>
+    /// Starts one more gateway instance, for example a second one in front of the same Redis and upstreams to
+    /// show that limits hold across instances. <paramref name="settings"/> must name the Redis, the upstreams
+    /// and the consumer-context secret (see <see cref="RunningPlatform.GatewaySettings"/>); the gateway listens
+    /// on a free loopback port unless <c>DataPlatform:GatewayUrl</c> says otherwise.
+    /// </summary>
+    public static async Task<RunningGateway> StartGatewayAsync(
+        IReadOnlyDictionary<string, string?> settings, CancellationToken cancellationToken)
+    {
+        var overrides = new Dictionary<string, string?>(settings);
+        overrides.TryAdd("DataPlatform:GatewayUrl", "http://127.0.0.1:0");
+        var gateway = GatewayHost.Build([], builder => builder.Configuration.AddInMemoryCollection(overrides));
+        try
+        {
+            await gateway.StartAsync(cancellationToken);
+            return new RunningGateway(gateway, ListeningAddress(gateway));
+        }
+        catch
+        {
+            await gateway.DisposeAsync();
+            throw;
+        }
+    }
+
     static string ListeningAddress(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 }
@@ -115,6 +139,19 @@ public sealed class RunningPlatform(PlatformOptions options) : IAsyncDisposable
     /// <summary>The gateway host.</summary>
     public WebApplication? Gateway { get; internal set; }
 
+    /// <summary>
+    /// The settings a further gateway instance needs to stand beside this platform's gateway: its Redis, its
+    /// upstreams and its consumer-context secret, with <paramref name="dataDirectory"/> for its own files.
+    /// </summary>
+    public Dictionary<string, string?> GatewaySettings(string dataDirectory) => new()
+    {
+        ["DataPlatform:Redis"] = RedisConnectionString,
+        ["DataPlatform:CatalogUrl"] = CatalogUrl,
+        ["DataPlatform:BillingUrl"] = BillingUrl,
+        ["DataPlatform:DataDirectory"] = dataDirectory,
+        ["DataPlatform:ConsumerContextSecret"] = Options.ConsumerContextSecret,
+    };
+
     /// <summary>Completes when any service stops, for example on Ctrl+C.</summary>
     public Task WaitForShutdownAsync() => Task.WhenAny(
         new[] { Gateway, Catalog, Billing }.OfType<WebApplication>().Select(app => app.WaitForShutdownAsync()));
@@ -135,5 +172,35 @@ public sealed class RunningPlatform(PlatformOptions options) : IAsyncDisposable
         }
 
         EmbeddedRedis?.Dispose();
+    }
+}
+
+/// <summary>One gateway instance started by <see cref="PlatformLauncher.StartGatewayAsync"/>; disposing it stops it.</summary>
+public sealed class RunningGateway(WebApplication app, string url) : IAsyncDisposable
+{
+    int _disposed;
+
+    /// <summary>The gateway host.</summary>
+    public WebApplication App { get; } = app;
+
+    /// <summary>The gateway's actual address.</summary>
+    public string Url { get; } = url;
+
+    /// <summary>Stops the gateway gracefully: in-flight requests finish and its usage journal is flushed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            await App.StopAsync(CancellationToken.None);
+        }
+        finally
+        {
+            await App.DisposeAsync();
+        }
     }
 }

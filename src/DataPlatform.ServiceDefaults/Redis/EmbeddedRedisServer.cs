@@ -47,6 +47,9 @@ public sealed class EmbeddedRedisServer : IDisposable
             EnableLua = true,
             // Garnet throws from its constructor when Lua is on without Lua options.
             LuaOptions = new LuaOptions(logger),
+            // Redis runs every script atomically; Garnet does so only in transaction mode (it locks the declared
+            // KEYS for the script's duration). Without it, concurrent limiter scripts interleave and over-admit.
+            LuaTransactionMode = true,
             QuietMode = true,
         };
 

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The gateway benchmark, in one command: ./bench/gateway.sh
+# Three setups in front of the same 1 KB JSON upstream, measured with wrk in interleaved rounds on this machine:
+#   direct   the upstream itself
+#   yarp     a bare YARP 2.3 pass-through, no policies
+#   gateway  the full gateway: API key, limits and quotas (one EVALSHA), metering (journal + batched flush)
+# It prints RPS, p50 and p99 per setup (median of the rounds), the ratios, and Redis commands per proxied request
+# from INFO commandstats. Needs wrk and redis-server (apt-get install wrk redis-server).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rounds="${ROUNDS:-3}"
+duration="${DURATION:-10s}"
+work=$(mktemp -d /tmp/gateway-bench.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+  local port
+  while :; do
+    port=$(( 20000 + RANDOM % 40000 ))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}
+
+wait_ready() { for _ in $(seq 200); do grep -q '^ready' "$1" 2>/dev/null && return 0; sleep 0.1; done; cat "$1"; exit 1; }
+
+dotnet build bench/gateway -c Release --nologo -v quiet -clp:ErrorsOnly >/dev/null
+bench="bench/gateway/bin/Release/net10.0/GatewayBench.dll"
+
+redis_port=$(free_port)
+redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no --dir "$work" --daemonize no >/dev/null &
+pids+=($!)
+direct="http://127.0.0.1:$(free_port)"
+yarp="http://127.0.0.1:$(free_port)"
+gateway="http://127.0.0.1:$(free_port)"
+tail -f /dev/null | dotnet "$bench" upstream "$direct" >"$work/upstream.log" 2>&1 & pids+=($!)
+wait_ready "$work/upstream.log"
+tail -f /dev/null | dotnet "$bench" yarp "$yarp" "$direct" >"$work/yarp.log" 2>&1 & pids+=($!)
+tail -f /dev/null | dotnet "$bench" gateway "$gateway" "$direct" "127.0.0.1:$redis_port" "$work/data" >"$work/gateway.log" 2>&1 & pids+=($!)
+wait_ready "$work/yarp.log"
+wait_ready "$work/gateway.log"
+key=$(sed -n 's/^key=//p' "$work/gateway.log")
+
+path="/api/v1/datasets/population/rows"
+cat >"$work/paced.lua" <<'LUA'
+function delay() return 4 end
+LUA
+
+run() { # name url connections threads extra-args...
+  local name=$1 url=$2 connections=$3 threads=$4; shift 4
+  local header=()
+  [ "$name" = gateway ] && header=(-H "X-Api-Key: $key")
+  wrk -t"$threads" -c"$connections" -d"$duration" --latency "${header[@]}" "$@" "$url$path" >"$work/$name-$connections-$round${PACED:-}.txt"
+}
+
+echo "Warming up (10 s each)…"
+for setup in direct yarp gateway; do
+  url_var=$setup; round=warm; run "$setup" "${!url_var}" 32 2 >/dev/null
+done
+
+redis-cli -p "$redis_port" CONFIG RESETSTAT >/dev/null
+gateway_requests=0
+for round in $(seq "$rounds"); do
+  for setup in direct yarp gateway; do
+    run "$setup" "${!setup}" 32 2
+    PACED=-paced run "$setup" "${!setup}" 4 1 -s "$work/paced.lua"
+  done
+  echo "round $round done"
+done
+redis-cli -p "$redis_port" INFO commandstats >"$work/commandstats.txt"
+
+python3 - "$work" "$rounds" <<'PY'
+import re, statistics, sys, pathlib
+work, rounds = pathlib.Path(sys.argv[1]), int(sys.argv[2])
+def ms(text):
+    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+def parse(path):
+    text = path.read_text()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    p50 = ms(re.search(r"50%\s+(\S+)", text).group(1))
+    p99 = ms(re.search(r"99%\s+(\S+)", text).group(1))
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    return rps, p50, p99, requests, int(non2xx.group(1)) if non2xx else 0
+results, total_gateway, errors = {}, 0, 0
+for load in ["32", "4-paced"]:
+    for setup in ["direct", "yarp", "gateway"]:
+        runs = [parse(work / f"{setup}-{load.split('-')[0]}-{r}{'-paced' if 'paced' in load else ''}.txt") for r in range(1, rounds + 1)]
+        results[(setup, load)] = tuple(statistics.median(run[i] for run in runs) for i in range(3))
+        if setup == "gateway":
+            total_gateway += sum(run[3] for run in runs)
+        errors += sum(run[4] for run in runs)
+stats = {m.group(1): int(m.group(2)) for m in re.finditer(r"cmdstat_(\w+):calls=(\d+)", (work / "commandstats.txt").read_text())}
+stats.pop("config", None); stats.pop("info", None)
+print(f"\n| load | measure | direct | bare YARP | full gateway |\n|---|---|---|---|---|")
+for load, label in [("32", "32 connections"), ("4-paced", "4 connections, 4 ms pause")]:
+    d, y, g = (results[(s, load)] for s in ["direct", "yarp", "gateway"])
+    print(f"| {label} | RPS | {d[0]:,.0f} | {y[0]:,.0f} | {g[0]:,.0f} |")
+    print(f"| {label} | p50 / p99 ms | {d[1]:.2f} / {d[2]:.2f} | {y[1]:.2f} / {y[2]:.2f} | {g[1]:.2f} / {g[2]:.2f} |")
+d, y, g = (results[(s, "32")] for s in ["direct", "yarp", "gateway"])
+print(f"\n- gateway / bare YARP RPS at 32 connections: **{g[0] / y[0]:.2f}**; bare YARP / direct: {y[0] / d[0]:.2f}")
+d, y, g = (results[(s, "4-paced")] for s in ["direct", "yarp", "gateway"])
+print(f"- added at low load over direct: p50 +{g[1] - d[1]:.2f} ms, p99 +{g[2] - d[2]:.2f} ms (over bare YARP: p50 +{g[1] - y[1]:.2f}, p99 +{g[2] - y[2]:.2f})")
+total = sum(stats.values())
+print(f"- Redis commands per gateway request: **{total / total_gateway:.3f}** ({total:,} commands for {total_gateway:,} requests: "
+      + ", ".join(f"{name} {calls:,}" for name, calls in sorted(stats.items(), key=lambda kv: -kv[1])) + ")")
+print(f"- non-2xx responses in all runs: {errors}")
+PY

@@ -1,0 +1,84 @@
+using DataPlatform.AppHost;
+using DataPlatform.Contracts;
+using DataPlatform.Contracts.Access;
+using DataPlatform.Contracts.Redis;
+using StackExchange.Redis;
+using Yarp.ReverseProxy.Configuration;
+
+// The three setups of bench/gateway.sh, one per process so that none shares a thread pool or GC with another:
+//   GatewayBench upstream <url>                           a fixed 1 KB JSON body, like the catalog's smallest answer
+//   GatewayBench yarp <url> <upstream>                    a bare YARP pass-through, one route, no middleware
+//   GatewayBench gateway <url> <upstream> <redis> <data>  the full gateway: keys, limits, quotas, metering
+// The gateway role issues one API key (limits far above what the machine can send) and prints it.
+// Each role runs until stdin closes.
+var role = args[0];
+var url = args[1];
+WebApplication? app = null;
+RunningGateway? gateway = null;
+switch (role)
+{
+    case "upstream":
+        var body = System.Text.Encoding.UTF8.GetBytes(
+            "{\"value\":[" + string.Join(",", Enumerable.Range(0, 12).Select(i => $"{{\"id\":{i},\"name\":\"Bộ Nội vụ {i}\",\"code\":\"{i:D8}\"}}")) + "]}");
+        var upstream = WebApplication.CreateSlimBuilder();
+        upstream.WebHost.UseUrls(url);
+        upstream.Logging.ClearProviders();
+        app = upstream.Build();
+        app.Run(async context =>
+        {
+            context.Response.ContentType = "application/json; charset=utf-8";
+            context.Response.ContentLength = body.Length;
+            await context.Response.Body.WriteAsync(body);
+        });
+        await app.StartAsync();
+        break;
+    case "yarp":
+        var bare = WebApplication.CreateSlimBuilder();
+        bare.WebHost.UseUrls(url);
+        bare.Logging.ClearProviders();
+        bare.Services.AddReverseProxy().LoadFromMemory(
+            [new RouteConfig { RouteId = "all", ClusterId = "upstream", Match = new RouteMatch { Path = "/{**rest}" } }],
+            [new ClusterConfig { ClusterId = "upstream", Destinations = new Dictionary<string, DestinationConfig> { ["a"] = new() { Address = args[2] } } }]);
+        app = bare.Build();
+        app.MapReverseProxy();
+        await app.StartAsync();
+        break;
+    case "gateway":
+        var redis = args[3];
+        gateway = await PlatformLauncher.StartGatewayAsync(new Dictionary<string, string?>
+        {
+            ["DataPlatform:GatewayUrl"] = url,
+            ["DataPlatform:Redis"] = redis,
+            ["DataPlatform:CatalogUrl"] = args[2],
+            ["DataPlatform:BillingUrl"] = args[2],
+            ["DataPlatform:DataDirectory"] = args[4],
+            ["DataPlatform:ConsumerContextSecret"] = new string('s', 40),
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:Console:FormatterName"] = "simple",
+        }, CancellationToken.None);
+        var key = ApiKeyFormat.Generate();
+        using (var connection = await ConnectionMultiplexer.ConnectAsync(redis))
+        {
+            var descriptor = new ApiKeyDescriptor("bench", "bench-account", "bench-account", ApiKeyStatus.Active, null,
+                new PlanLimits("bench", 10_000_000, 100_000_000, 0, 0, ["2xx"]), [], []);
+            await connection.GetDatabase().StringSetAsync(RedisKeys.ApiKey(ApiKeyFormat.Hash(key)), ContractJson.Serialize(descriptor));
+        }
+
+        Console.WriteLine($"key={key}");
+        break;
+    default:
+        throw new ArgumentException($"Unknown role '{role}'.");
+}
+
+Console.WriteLine("ready");
+Console.Out.Flush();
+await Console.In.ReadToEndAsync();
+if (gateway is not null)
+{
+    await gateway.DisposeAsync();
+}
+
+if (app is not null)
+{
+    await app.DisposeAsync();
+}

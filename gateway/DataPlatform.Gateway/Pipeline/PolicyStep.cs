@@ -1,0 +1,272 @@
+using System.Globalization;
+using DataPlatform.Contracts.Access;
+using DataPlatform.Contracts.Problems;
+using DataPlatform.Gateway.ApiKeys;
+using DataPlatform.Gateway.Authorization;
+using DataPlatform.Gateway.Metering;
+using DataPlatform.Gateway.RateLimiting;
+using DataPlatform.ServiceDefaults.ConsumerContext;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using ConsumerContextRecord = DataPlatform.Contracts.ConsumerContext.ConsumerContext;
+
+namespace DataPlatform.Gateway.Pipeline;
+
+/// <summary>
+/// The gateway's policies, run as one step of the proxy pipeline for every public route: authenticate the
+/// API key, authorize the dataset, apply the plan's limits and quotas in one Redis call, write the RateLimit
+/// headers, hand the consumer to the upstream, and journal the completed response for metering. A route
+/// whose metadata says <c>"Policies": "off"</c> (health, OpenAPI, webhooks) passes straight through.
+/// </summary>
+sealed partial class PolicyStep(
+    ApiKeyCache keys,
+    DatasetCache datasets,
+    RedisLimiter limiter,
+    LocalLimiter local,
+    RedisCircuitBreaker breaker,
+    UsageJournal journal,
+    IOptions<GatewayOptions> options,
+    TimeProvider time,
+    ILogger<PolicyStep> logger)
+{
+    public const string PoliciesMetadata = "Policies";
+    static readonly string[] _defaultBillable = ["2xx"];
+    readonly GatewayOptions _options = options.Value;
+
+    public async Task InvokeAsync(HttpContext context, Func<Task> next)
+    {
+        var metadata = context.GetReverseProxyFeature().Route.Config.Metadata;
+        if (metadata is not null && metadata.TryGetValue(PoliciesMetadata, out var policies) && policies == "off")
+        {
+            await next();
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        var key = ApiKeyExtractor.TakeKey(context.Request);
+        var clientIp = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+        ApiKeyDescriptor? descriptor = null;
+        if (key is not null)
+        {
+            var (refusal, found) = await AuthenticateAsync(key, now);
+            if (refusal is not null)
+            {
+                await refusal.ExecuteAsync(context);
+                return;
+            }
+
+            descriptor = found;
+        }
+
+        DatasetDescriptor? dataset = null;
+        if (DatasetPath.Find(context.Request.Path) is { } datasetId)
+        {
+            (_, dataset) = await datasets.Descriptors.GetAsync(datasetId);
+            if (dataset is not null && Authorize(dataset, descriptor) is { } refusal)
+            {
+                await refusal.ExecuteAsync(context);
+                return;
+            }
+        }
+
+        var limits = descriptor?.Limits;
+        var consumerId = descriptor?.ConsumerId ?? "ip:" + clientIp;
+        var policy = limits is null
+            ? new LimitPolicy(_options.Anonymous.BurstPerSecond, _options.Anonymous.RequestsPerMinute, 0, 0)
+            : new LimitPolicy(limits.BurstPerSecond, limits.RequestsPerMinute, limits.MonthlyRequests, limits.MonthlyBytes);
+
+        var (allowed, charged, month, rejection) = await LimitAsync(context, consumerId, policy, descriptor is not null);
+        if (!allowed)
+        {
+            if (rejection is not null)
+            {
+                await rejection.ExecuteAsync(context);
+            }
+
+            return;
+        }
+
+        if (descriptor is not null)
+        {
+            context.Features.Set(new ConsumerFeature(new ConsumerContextRecord(
+                descriptor.ConsumerId, descriptor.AccountId, descriptor.Roles, descriptor.Entitlements,
+                descriptor.Limits.PlanId, clientIp, now)));
+        }
+        else if (context.Request.Headers.ContainsKey("X-Original-For"))
+        {
+            // The client address came from a trusted proxy's X-Forwarded-For; the upstream should see that one.
+            context.Features.Set(new ConsumerFeature(ConsumerContextRecord.Anonymous(clientIp, now)));
+        }
+
+        var body = new CountingResponseBody(context.Features.GetRequiredFeature<IHttpResponseBodyFeature>());
+        context.Features.Set<IHttpResponseBodyFeature>(body);
+        try
+        {
+            await next();
+        }
+        finally
+        {
+            context.Features.Set(body.InnerFeature);
+            Meter(context.Response.StatusCode, body.Bytes, descriptor, dataset, charged, month);
+        }
+    }
+
+    async Task<(IResult? Refusal, ApiKeyDescriptor? Descriptor)> AuthenticateAsync(string key, DateTimeOffset now)
+    {
+        if (!ApiKeyFormat.IsWellFormed(key))
+        {
+            return (Problem(StatusCodes.Status401Unauthorized, "Malformed API key", GatewayProblemTypes.MalformedApiKey,
+                $"The API key is not in the platform's format ('{ApiKeyFormat.Prefix}' followed by 38 letters and digits, the last six a checksum). " +
+                "Copy it again from your account page; a key with a typo is refused before it is looked up."), null);
+        }
+
+        var (outcome, descriptor) = await keys.Descriptors.GetAsync(ApiKeyFormat.Hash(key));
+        if (outcome == LookupOutcome.Unavailable)
+        {
+            return (Unavailable("The API key cannot be checked right now. Retry in a few seconds."), null);
+        }
+
+        if (descriptor is null)
+        {
+            return (Problem(StatusCodes.Status401Unauthorized, "Unknown API key", GatewayProblemTypes.UnknownApiKey,
+                "No account holds this API key. Check that you copied the whole key, or create a new one on your account page."), null);
+        }
+
+        switch (descriptor.StatusAt(now))
+        {
+            case ApiKeyStatus.Revoked:
+                return (Problem(StatusCodes.Status403Forbidden, "Revoked API key", GatewayProblemTypes.RevokedApiKey,
+                    descriptor.StatusReason ?? "This API key was revoked. Create a new key on your account page.",
+                    ("keyId", descriptor.KeyId)), null);
+            case ApiKeyStatus.Expired:
+                return (Problem(StatusCodes.Status403Forbidden, "Expired API key", GatewayProblemTypes.ExpiredApiKey,
+                    descriptor.StatusReason ?? $"This API key expired at {descriptor.ExpiresAt:O}. Create a new key on your account page.",
+                    ("keyId", descriptor.KeyId)), null);
+            case ApiKeyStatus.Suspended:
+                return (Problem(StatusCodes.Status402PaymentRequired, "Account suspended", GatewayProblemTypes.AccountSuspended,
+                    descriptor.StatusReason ?? "The account of this API key is suspended for non-payment. Pay the open invoices on your account page to restore access.",
+                    ("keyId", descriptor.KeyId)), null);
+        }
+
+        if (breaker.IsOpen && _options.Redis.KeyedTraffic == OutageMode.Refuse)
+        {
+            return (Unavailable("Limits and quotas cannot be checked right now. Retry in a few seconds."), null);
+        }
+
+        return (null, descriptor);
+    }
+
+    IResult? Authorize(DatasetDescriptor dataset, ApiKeyDescriptor? descriptor)
+    {
+        if (dataset.Deleted || (dataset.AccessLevel == AccessLevel.Restricted && !Holds(descriptor, dataset.RequiredEntitlement)))
+        {
+            // Restricted data looks exactly like data that does not exist.
+            return Problem(StatusCodes.Status404NotFound, "Not Found", ProblemTypes.NotFound,
+                $"There is no dataset '{dataset.DatasetId}'.");
+        }
+
+        return dataset.AccessLevel switch
+        {
+            AccessLevel.Registered or AccessLevel.Paid when descriptor is null => Problem(
+                StatusCodes.Status401Unauthorized, "Authentication required", ProblemTypes.AuthenticationRequired,
+                $"Dataset '{dataset.DatasetId}' is available to registered developers. Send your API key as 'Authorization: ApiKey <key>', 'X-Api-Key: <key>' or the 'api_key' query parameter.",
+                ("plans", _options.PlansUrl)),
+            AccessLevel.Paid when !Holds(descriptor, dataset.RequiredEntitlement) => Problem(
+                StatusCodes.Status403Forbidden, "Subscription required", GatewayProblemTypes.SubscriptionRequired,
+                $"Dataset '{dataset.DatasetId}' belongs to the data product '{dataset.ProductId}', which your account does not subscribe to. Choose a plan that includes it.",
+                ("productId", dataset.ProductId), ("plans", _options.PlansUrl)),
+            _ => null,
+        };
+    }
+
+    static bool Holds(ApiKeyDescriptor? descriptor, string? entitlement) =>
+        entitlement is null || (descriptor is not null && descriptor.Entitlements.Contains(entitlement, StringComparer.Ordinal));
+
+    async Task<(bool Allowed, bool Charged, string? Month, IResult? Rejection)> LimitAsync(
+        HttpContext context, string consumerId, LimitPolicy policy, bool keyed)
+    {
+        if (breaker.TryEnter())
+        {
+            try
+            {
+                var decision = await limiter.DecideAsync(consumerId, policy).WaitAsync(breaker.Timeout);
+                breaker.Succeeded();
+                RateLimitHeaders.Write(context.Response.Headers, policy, decision);
+                if (decision.Allowed)
+                {
+                    return (true, policy.MonthlyRequests > 0, decision.Month, null);
+                }
+
+                context.Response.Headers.RetryAfter = decision.RetryAfter.ToString(CultureInfo.InvariantCulture);
+                var violated = RateLimitHeaders.Names(decision.Violated);
+                return (false, false, null, Problem(StatusCodes.Status429TooManyRequests, "Quota exceeded", GatewayProblemTypes.QuotaExceeded,
+                    $"This request exceeds the {string.Join(", ", violated)} limit of your {(keyed ? "plan" : "anonymous access")}. Retry after {decision.RetryAfter} s" +
+                    (keyed ? ", or move to a plan with higher limits." : ", or use an API key for higher limits."),
+                    ("violatedPolicies", violated), ("retryAfter", decision.RetryAfter)));
+            }
+            catch (Exception exception) when (RedisCircuitBreaker.IsRedisFailure(exception))
+            {
+                breaker.Failed(exception);
+                LogLimiterFailed(logger, exception.GetType().Name);
+            }
+        }
+
+        if (keyed && _options.Redis.KeyedTraffic == OutageMode.Refuse)
+        {
+            return (false, false, null, Unavailable("Limits and quotas cannot be checked right now. Retry in a few seconds."));
+        }
+
+        // Redis is away: a per-instance token bucket keeps serving, within the plan's burst.
+        var perSecond = keyed ? Math.Max(1, policy.BurstPerSecond) : _options.Redis.AnonymousLocalPerSecond;
+        var acquired = local.TryAcquire(consumerId, perSecond);
+        RateLimitHeaders.WriteLocal(context.Response.Headers, perSecond, acquired);
+        if (acquired)
+        {
+            return (true, false, null, null);
+        }
+
+        context.Response.Headers.RetryAfter = "1";
+        return (false, false, null, Problem(StatusCodes.Status429TooManyRequests, "Quota exceeded", GatewayProblemTypes.QuotaExceeded,
+            "This request exceeds the per-second limit that applies while the gateway runs on local limits. Retry after 1 s.",
+            ("violatedPolicies", new[] { "local" }), ("retryAfter", 1)));
+    }
+
+    void Meter(int status, long bytes, ApiKeyDescriptor? descriptor, DatasetDescriptor? dataset, bool charged, string? month)
+    {
+        var statusClass = status / 100;
+        var billableClasses = descriptor?.Limits.BillableStatusClasses is { Count: > 0 } classes ? classes : _defaultBillable;
+        var billable = false;
+        foreach (var billableClass in billableClasses)
+        {
+            if (billableClass.Length == 3 && billableClass[0] - '0' == statusClass)
+            {
+                billable = true;
+                break;
+            }
+        }
+
+        var flags = (billable ? UsageFlags.Billable : UsageFlags.None)
+            | (charged ? UsageFlags.ChargedToMonthlyQuota : UsageFlags.None)
+            | (descriptor is { Limits.MonthlyBytes: > 0 } ? UsageFlags.CountsBytes : UsageFlags.None);
+        var consumer = descriptor is null ? ConsumerContextRecord.AnonymousId : UsageRecord.Clean(descriptor.ConsumerId);
+        var product = dataset?.ProductId is { } productId ? UsageRecord.Clean(productId) : null;
+        if (!journal.Append(new UsageRecord(time.GetUtcNow().ToUnixTimeSeconds(), consumer, product, status, bytes, flags, month)))
+        {
+            LogNotJournaled(logger, status);
+        }
+    }
+
+    IResult Unavailable(string detail) => Problem(StatusCodes.Status503ServiceUnavailable, "Service temporarily unavailable",
+        GatewayProblemTypes.LimiterUnavailable, detail, ("retryAfter", (int)Math.Ceiling(_options.Redis.OpenSeconds)));
+
+    static IResult Problem(int status, string title, string type, string detail, params (string Name, object? Value)[] extensions) =>
+        Results.Problem(detail, statusCode: status, title: title, type: type,
+            extensions: extensions.Length == 0 ? null : extensions.ToDictionary(pair => pair.Name, pair => pair.Value));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The limiter could not reach Redis ({Reason}); serving under local limits")]
+    static partial void LogLimiterFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A completed response ({Status}) could not be written to the usage journal")]
+    static partial void LogNotJournaled(ILogger logger, int status);
+}

@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Text;
+
+namespace DataPlatform.Gateway.RateLimiting;
+
+/// <summary>
+/// Writes the <c>RateLimit-Policy</c> and <c>RateLimit</c> fields of draft-ietf-httpapi-ratelimit-headers-11:
+/// structured-field lists with one item per policy, named <c>burst</c> (per second), <c>minute</c>,
+/// <c>monthly</c> (requests per calendar month) and <c>monthly-bytes</c> (response bytes, <c>qu="content-bytes"</c>).
+/// </summary>
+static class RateLimitHeaders
+{
+    public const string PolicyName = "RateLimit-Policy";
+    public const string Name = "RateLimit";
+
+    public static void Write(IHeaderDictionary headers, LimitPolicy policy, in LimitDecision decision)
+    {
+        var policies = new StringBuilder(128);
+        var state = new StringBuilder(96);
+        if (policy.BurstPerSecond > 0)
+        {
+            Item(policies, state, "burst", policy.BurstPerSecond, 1, null, decision.BurstRemaining, decision.BurstReset);
+        }
+
+        if (policy.RequestsPerMinute > 0)
+        {
+            Item(policies, state, "minute", policy.RequestsPerMinute, 60, null, decision.MinuteRemaining, decision.MinuteReset);
+        }
+
+        if (policy.MonthlyRequests > 0)
+        {
+            Item(policies, state, "monthly", policy.MonthlyRequests, decision.MonthSeconds, null,
+                Math.Max(0, policy.MonthlyRequests - decision.MonthUsed), decision.MonthReset);
+        }
+
+        if (policy.MonthlyBytes > 0)
+        {
+            Item(policies, state, "monthly-bytes", policy.MonthlyBytes, decision.MonthSeconds, "content-bytes",
+                Math.Max(0, policy.MonthlyBytes - decision.MonthBytesUsed), decision.MonthReset);
+        }
+
+        if (policies.Length > 0)
+        {
+            headers[PolicyName] = policies.ToString();
+            headers[Name] = state.ToString();
+        }
+    }
+
+    /// <summary>The single local policy that applies while Redis is unreachable.</summary>
+    public static void WriteLocal(IHeaderDictionary headers, int perSecond, bool allowed)
+    {
+        headers[PolicyName] = string.Create(CultureInfo.InvariantCulture, $"\"local\";q={perSecond};w=1");
+        headers[Name] = allowed ? "\"local\";t=1" : "\"local\";r=0;t=1";
+    }
+
+    /// <summary>The names of the violated policies, for the 429 body.</summary>
+    public static List<string> Names(ViolatedPolicies violated)
+    {
+        var names = new List<string>(4);
+        if (violated.HasFlag(ViolatedPolicies.Burst))
+        {
+            names.Add("burst");
+        }
+
+        if (violated.HasFlag(ViolatedPolicies.Minute))
+        {
+            names.Add("minute");
+        }
+
+        if (violated.HasFlag(ViolatedPolicies.MonthlyRequests))
+        {
+            names.Add("monthly");
+        }
+
+        if (violated.HasFlag(ViolatedPolicies.MonthlyBytes))
+        {
+            names.Add("monthly-bytes");
+        }
+
+        return names;
+    }
+
+    static void Item(StringBuilder policies, StringBuilder state, string name, long quota, long window, string? unit, long remaining, long reset)
+    {
+        if (policies.Length > 0)
+        {
+            policies.Append(", ");
+            state.Append(", ");
+        }
+
+        policies.Append(CultureInfo.InvariantCulture, $"\"{name}\";q={quota}");
+        if (unit is not null)
+        {
+            policies.Append(CultureInfo.InvariantCulture, $";qu=\"{unit}\"");
+        }
+
+        policies.Append(CultureInfo.InvariantCulture, $";w={window}");
+        state.Append(CultureInfo.InvariantCulture, $"\"{name}\";r={Math.Max(0, remaining)};t={Math.Max(0, reset)}");
+    }
+}

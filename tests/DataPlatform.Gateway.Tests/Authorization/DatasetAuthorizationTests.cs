@@ -1,0 +1,119 @@
+using System.Net;
+using DataPlatform.Contracts.Access;
+using DataPlatform.Contracts.Problems;
+using DataPlatform.Gateway.Tests.ApiKeys;
+using DataPlatform.Gateway.Tests.Support;
+
+namespace DataPlatform.Gateway.Tests.Authorization;
+
+/// <summary>Who may read a dataset, by its access level in the descriptor the catalog writes.</summary>
+public abstract class DatasetAuthorizationTests(PlatformFixture platform)
+{
+    [Fact]
+    public async Task Open_data_is_served_to_anyone_through_odata_rest_and_downloads()
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var gateway = await scenario.StartGatewayAsync();
+        var dataset = await scenario.PublishDatasetAsync(AccessLevel.Open);
+        using var client = GatewayScenario.Client(gateway);
+
+        foreach (var path in new[] { $"/odata/{dataset}/rows", $"/api/v1/datasets/{dataset}", $"/api/v1/datasets/{dataset}/download?format=csv" })
+        {
+            using var response = await client.GetAsync(path);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task Registered_data_needs_any_valid_key()
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var gateway = await scenario.StartGatewayAsync();
+        var dataset = await scenario.PublishDatasetAsync(AccessLevel.Registered);
+        var (key, _) = await scenario.IssueKeyAsync();
+        using var anonymous = GatewayScenario.Client(gateway);
+        using var keyed = GatewayScenario.Client(gateway);
+        keyed.DefaultRequestHeaders.Add("X-Api-Key", key);
+
+        using var refused = await anonymous.GetAsync($"/odata/{dataset}/rows");
+        using var served = await keyed.GetAsync($"/odata/{dataset}/rows");
+
+        var problem = await ApiKeyTests.ProblemAsync(refused, HttpStatusCode.Unauthorized);
+        Assert.Equal(ProblemTypes.AuthenticationRequired, problem.GetProperty("type").GetString());
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+    }
+
+    [Fact]
+    public async Task Paid_data_needs_a_subscription_and_others_are_pointed_to_the_plans()
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var gateway = await scenario.StartGatewayAsync();
+        var product = "feed-" + scenario.Unique;
+        var dataset = await scenario.PublishDatasetAsync(AccessLevel.Paid, product);
+        var (subscriber, _) = await scenario.IssueKeyAsync(entitlements: Entitlements.Product(product));
+        var (other, _) = await scenario.IssueKeyAsync(entitlements: Entitlements.Product("another-feed"));
+        using var subscribed = GatewayScenario.Client(gateway);
+        subscribed.DefaultRequestHeaders.Add("X-Api-Key", subscriber);
+        using var notSubscribed = GatewayScenario.Client(gateway);
+        notSubscribed.DefaultRequestHeaders.Add("X-Api-Key", other);
+
+        using var served = await subscribed.GetAsync($"/api/v1/datasets/{dataset}/rows");
+        using var refused = await notSubscribed.GetAsync($"/api/v1/datasets/{dataset}/rows");
+
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        var problem = await ApiKeyTests.ProblemAsync(refused, HttpStatusCode.Forbidden);
+        Assert.Equal(GatewayProblemTypes.SubscriptionRequired, problem.GetProperty("type").GetString());
+        Assert.Equal(product, problem.GetProperty("productId").GetString());
+        Assert.Equal("/api/v1/plans", problem.GetProperty("plans").GetString());
+    }
+
+    [Fact]
+    public async Task Restricted_data_looks_like_it_does_not_exist_without_the_entitlement()
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var gateway = await scenario.StartGatewayAsync();
+        var dataset = await scenario.PublishDatasetAsync(AccessLevel.Restricted);
+        var (granted, _) = await scenario.IssueKeyAsync(entitlements: Entitlements.Dataset(dataset));
+        var (other, _) = await scenario.IssueKeyAsync();
+        using var anonymous = GatewayScenario.Client(gateway);
+        using var withGrant = GatewayScenario.Client(gateway);
+        withGrant.DefaultRequestHeaders.Add("X-Api-Key", granted);
+        using var withoutGrant = GatewayScenario.Client(gateway);
+        withoutGrant.DefaultRequestHeaders.Add("X-Api-Key", other);
+
+        using var served = await withGrant.GetAsync($"/odata/{dataset}/rows");
+        using var hiddenFromKey = await withoutGrant.GetAsync($"/odata/{dataset}/rows");
+        using var hiddenFromAnonymous = await anonymous.GetAsync($"/api/v1/datasets/{dataset}");
+
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        foreach (var hidden in new[] { hiddenFromKey, hiddenFromAnonymous })
+        {
+            var problem = await ApiKeyTests.ProblemAsync(hidden, HttpStatusCode.NotFound);
+            Assert.Equal(ProblemTypes.NotFound, problem.GetProperty("type").GetString());
+            Assert.DoesNotContain("restricted", problem.GetRawText(), StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("entitlement", problem.GetRawText(), StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    [Fact]
+    public async Task A_dataset_without_a_descriptor_and_catalog_wide_endpoints_pass_through()
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var gateway = await scenario.StartGatewayAsync();
+        using var client = GatewayScenario.Client(gateway);
+
+        using var unknown = await client.GetAsync("/odata/no-such-dataset-" + scenario.Unique);
+        using var graphql = await client.GetAsync("/graphql?query=%7Bdatasets%7Bid%7D%7D");
+        using var ckan = await client.GetAsync("/api/3/action/package_list");
+
+        Assert.Equal("/odata/no-such-dataset-" + scenario.Unique, (await EchoedRequest.ReadAsync(unknown)).Path);
+        Assert.Equal(HttpStatusCode.OK, graphql.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ckan.StatusCode);
+    }
+}
+
+[Collection(EmbeddedCollection.Name)]
+public sealed class DatasetAuthorizationTests_Embedded(EmbeddedPlatformFixture platform) : DatasetAuthorizationTests(platform);
+
+[Collection(ProductionCollection.Name)]
+public sealed class DatasetAuthorizationTests_Production(ProductionPlatformFixture platform) : DatasetAuthorizationTests(platform);

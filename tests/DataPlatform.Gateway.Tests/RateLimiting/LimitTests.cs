@@ -1,0 +1,191 @@
+using System.Globalization;
+using System.Net;
+using DataPlatform.Contracts.Problems;
+using DataPlatform.Contracts.Redis;
+using DataPlatform.Gateway.RateLimiting;
+using DataPlatform.Gateway.Tests.ApiKeys;
+using DataPlatform.Gateway.Tests.Support;
+
+namespace DataPlatform.Gateway.Tests.RateLimiting;
+
+/// <summary>Limits and quotas per plan: exact across instances, free for refused requests, with the IETF headers.</summary>
+public abstract class LimitTests(PlatformFixture platform)
+{
+    static readonly TimeSpan _vietnam = TimeSpan.FromHours(7);
+
+    [Fact]
+    public async Task Two_instances_let_through_exactly_the_monthly_quota_of_150_concurrent_requests()
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var first = await scenario.StartGatewayAsync();
+        var second = await scenario.StartGatewayAsync();
+        var (key, _) = await scenario.IssueKeyAsync(GatewayScenario.Plan(monthly: 100));
+
+        var statuses = await FireAsync(key, 150, first, second);
+
+        Assert.Equal(100, statuses.Count(status => status == HttpStatusCode.OK));
+        Assert.Equal(50, statuses.Count(status => status == HttpStatusCode.TooManyRequests));
+    }
+
+    [Fact]
+    public async Task Two_instances_let_through_exactly_the_per_minute_rate_of_120_concurrent_requests()
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var first = await scenario.StartGatewayAsync();
+        var second = await scenario.StartGatewayAsync();
+        // 15 a minute is one every 4 s: the burst of 120 is over long before another one is due.
+        var (key, _) = await scenario.IssueKeyAsync(GatewayScenario.Plan(perMinute: 15));
+
+        var statuses = await FireAsync(key, 120, first, second);
+
+        Assert.Equal(15, statuses.Count(status => status == HttpStatusCode.OK));
+        Assert.Equal(105, statuses.Count(status => status == HttpStatusCode.TooManyRequests));
+    }
+
+    [Fact]
+    public async Task Refused_requests_consume_nothing()
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var gateway = await scenario.StartGatewayAsync();
+        var paid = await scenario.PublishDatasetAsync(Contracts.Access.AccessLevel.Paid, "feed-" + scenario.Unique);
+        var (key, descriptor) = await scenario.IssueKeyAsync(GatewayScenario.Plan(perMinute: 2, monthly: 3));
+        using var client = GatewayScenario.Client(gateway);
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+
+        // 403s (no subscription) before any call that is served: they must leave the quota untouched.
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync($"/odata/{paid}/rows")).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/odata/any/rows")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/odata/any/rows")).StatusCode);
+        var retryAfters = new List<int>();
+        for (var i = 0; i < 10; i++)
+        {
+            using var refused = await client.GetAsync("/odata/any/rows");
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+            retryAfters.Add(int.Parse(refused.Headers.GetValues("Retry-After").Single(), CultureInfo.InvariantCulture));
+        }
+
+        // Ten refusals did not push the next permitted request further away (one every 30 s at 2 a minute)…
+        Assert.All(retryAfters, retryAfter => Assert.InRange(retryAfter, 1, 30));
+        // …nor count against the monthly quota of 3: two used, one left.
+        var month = DateTimeOffset.UtcNow.ToOffset(_vietnam).ToString("yyyyMM", CultureInfo.InvariantCulture);
+        Assert.Equal(2, (long)await scenario.Database.HashGetAsync(RedisKeys.LimiterPrefix(descriptor.ConsumerId) + RedisLimiter.QuotaSuffix, RedisLimiter.RequestsField(month)));
+    }
+
+    [Fact]
+    public async Task Every_limited_response_carries_the_exact_ratelimit_headers()
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        // No flush between the two calls, so the byte quota is still untouched when the second one is decided.
+        var gateway = await scenario.StartGatewayAsync(("Gateway:Metering:FlushIntervalMilliseconds", "60000"));
+        var (key, _) = await scenario.IssueKeyAsync(GatewayScenario.Plan(burst: 10, perMinute: 100, monthly: 1000, monthlyBytes: 5_000_000));
+        using var client = GatewayScenario.Client(gateway);
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+
+        using var first = await client.GetAsync("/odata/any/rows");
+        using var second = await client.GetAsync("/odata/any/rows");
+
+        var now = DateTimeOffset.UtcNow.ToOffset(_vietnam);
+        var monthStart = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, _vietnam);
+        var monthSeconds = (long)(monthStart.AddMonths(1) - monthStart).TotalSeconds;
+        var toReset = (long)(monthStart.AddMonths(1) - now).TotalSeconds;
+        Assert.Equal(
+            $"\"burst\";q=10;w=1, \"minute\";q=100;w=60, \"monthly\";q=1000;w={monthSeconds}, \"monthly-bytes\";q=5000000;qu=\"content-bytes\";w={monthSeconds}",
+            first.Headers.GetValues("RateLimit-Policy").Single());
+        var state = second.Headers.GetValues("RateLimit").Single().Split(", ");
+        Assert.Equal(4, state.Length);
+        Assert.Matches("^\"burst\";r=[89];t=1$", state[0]);
+        Assert.Equal("\"minute\";r=98;t=2", state[1]);
+        var monthly = state[2].Split(';');
+        Assert.Equal(new[] { "\"monthly\"", "r=998" }, monthly[..2]);
+        Assert.InRange(long.Parse(monthly[2][2..], CultureInfo.InvariantCulture), toReset - 5, toReset + 5);
+        Assert.StartsWith("\"monthly-bytes\";r=5000000;t=", state[3], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_429_carries_retry_after_and_lists_the_violated_policies()
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var gateway = await scenario.StartGatewayAsync();
+        var (key, _) = await scenario.IssueKeyAsync(GatewayScenario.Plan(perMinute: 1));
+        using var client = GatewayScenario.Client(gateway);
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/odata/any/rows")).StatusCode);
+
+        using var refused = await client.GetAsync("/odata/any/rows");
+
+        var problem = await ApiKeyTests.ProblemAsync(refused, HttpStatusCode.TooManyRequests);
+        Assert.Equal(GatewayProblemTypes.QuotaExceeded, problem.GetProperty("type").GetString());
+        Assert.Equal(new[] { "minute" }, problem.GetProperty("violatedPolicies").EnumerateArray().Select(item => item.GetString()));
+        var retryAfter = int.Parse(refused.Headers.GetValues("Retry-After").Single(), CultureInfo.InvariantCulture);
+        Assert.InRange(retryAfter, 55, 60);
+        Assert.Matches("\"minute\";r=0;t=(59|60)", refused.Headers.GetValues("RateLimit").Single());
+    }
+
+    [Fact]
+    public async Task The_monthly_quota_rolls_over_at_midnight_in_Ho_Chi_Minh_City_not_at_utc_midnight()
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var limiter = new RedisLimiter(scenario.Redis);
+        var consumer = "rollover-" + scenario.Unique;
+        var policy = new LimitPolicy(0, 0, 2, 0);
+        // 30 November 2026, 23:59:58 in Hồ Chí Minh City is 16:59:58 UTC.
+        var beforeMidnight = Microseconds(new DateTimeOffset(2026, 11, 30, 23, 59, 58, _vietnam));
+
+        var one = await limiter.DecideAsync(consumer, policy, beforeMidnight);
+        var two = await limiter.DecideAsync(consumer, policy, beforeMidnight + 500_000);
+        var three = await limiter.DecideAsync(consumer, policy, beforeMidnight + 1_999_999);
+        var afterMidnight = await limiter.DecideAsync(consumer, policy, beforeMidnight + 2_000_000);
+        var utcMidnight = await limiter.DecideAsync(consumer, policy, Microseconds(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero)));
+        var laterInDecember = await limiter.DecideAsync(consumer, policy, Microseconds(new DateTimeOffset(2026, 12, 1, 8, 0, 0, TimeSpan.Zero)));
+
+        Assert.True(one.Allowed);
+        Assert.True(two.Allowed);
+        Assert.Equal(ViolatedPolicies.MonthlyRequests, three.Violated);
+        Assert.Equal(1, three.RetryAfter);
+        Assert.Equal("202611", three.Month);
+        Assert.True(afterMidnight.Allowed);
+        Assert.Equal("202612", afterMidnight.Month);
+        Assert.Equal(31 * 86400, afterMidnight.MonthSeconds);
+        // UTC midnight is 07:00 on 1 December there: the same month, so the second December call is the last one.
+        Assert.True(utcMidnight.Allowed);
+        Assert.Equal(ViolatedPolicies.MonthlyRequests, laterInDecember.Violated);
+    }
+
+    static long Microseconds(DateTimeOffset moment) => moment.ToUnixTimeMilliseconds() * 1000;
+
+    static async Task<HttpStatusCode[]> FireAsync(string key, int count, params AppHost.RunningGateway[] gateways)
+    {
+        var clients = gateways.Select(gateway =>
+        {
+            var client = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null, MaxConnectionsPerServer = 64 })
+            {
+                BaseAddress = new Uri(gateway.Url),
+            };
+            client.DefaultRequestHeaders.Add("X-Api-Key", key);
+            return client;
+        }).ToList();
+        try
+        {
+            var requests = Enumerable.Range(0, count).Select(async i =>
+            {
+                using var response = await clients[i % clients.Count].GetAsync("/odata/any/rows?i=" + i);
+                return response.StatusCode;
+            }).ToList();
+            return await Task.WhenAll(requests);
+        }
+        finally
+        {
+            clients.ForEach(client => client.Dispose());
+        }
+    }
+}
+
+[Collection(EmbeddedCollection.Name)]
+public sealed class LimitTests_Embedded(EmbeddedPlatformFixture platform) : LimitTests(platform);
+
+[Collection(ProductionCollection.Name)]
+public sealed class LimitTests_Production(ProductionPlatformFixture platform) : LimitTests(platform);
