@@ -1,15 +1,35 @@
 namespace DataPlatform.Catalog.Tests;
 
+/// <summary>
+/// The platform for the catalog's tests, with a small upload limit so that the over-size test needs only a
+/// few megabytes. The sample data loads on the embedded fixture's first start, as it does for users.
+/// </summary>
+public abstract class CatalogPlatformFixture(Backend backend) : PlatformFixture(backend)
+{
+    public const long UploadLimit = 4 * 1024 * 1024;
+
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings() =>
+    [
+        new("Catalog:MaxUploadBytes", UploadLimit.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+    ];
+}
+
+/// <summary>The catalog's platform on Garnet and SQLite.</summary>
+public sealed class CatalogEmbeddedFixture() : CatalogPlatformFixture(Backend.Embedded);
+
+/// <summary>The catalog's platform on redis-server and PostgreSQL.</summary>
+public sealed class CatalogProductionFixture() : CatalogPlatformFixture(Backend.Production);
+
 /// <summary>Tests in this collection share one platform on Garnet and SQLite.</summary>
 [CollectionDefinition(Name)]
-public sealed class EmbeddedCollection : ICollectionFixture<EmbeddedPlatformFixture>
+public sealed class EmbeddedCollection : ICollectionFixture<CatalogEmbeddedFixture>
 {
     public const string Name = "embedded";
 }
 
 /// <summary>Tests in this collection share one platform on redis-server and PostgreSQL.</summary>
 [CollectionDefinition(Name)]
-public sealed class ProductionCollection : ICollectionFixture<ProductionPlatformFixture>
+public sealed class ProductionCollection : ICollectionFixture<CatalogProductionFixture>
 {
     public const string Name = "production";
 }

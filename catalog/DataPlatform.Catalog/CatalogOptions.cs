@@ -1,0 +1,34 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace DataPlatform.Catalog;
+
+/// <summary>The catalog's settings, from the <c>Catalog</c> configuration section.</summary>
+public sealed class CatalogOptions
+{
+    public const string SectionName = "Catalog";
+
+    /// <summary>The largest CSV a publish accepts, in bytes. Larger uploads get 413.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxUploadBytes { get; set; } = 2L * 1024 * 1024 * 1024;
+
+    /// <summary>How many row-level errors a failed publish reports.</summary>
+    [Range(1, 1000)]
+    public int MaxReportedErrors { get; set; } = 20;
+
+    /// <summary>How many versions keep their rows; older versions' tables are dropped.</summary>
+    [Range(1, 1000)]
+    public int RetainedVersions { get; set; } = 5;
+
+    /// <summary>Where uploads are spooled while they are checked and loaded; empty means the system temp folder.</summary>
+    public string? SpoolDirectory { get; set; }
+
+    /// <summary>
+    /// Whether the sample datasets load at start-up when the catalog is empty. Empty means "in embedded mode
+    /// only"; production loads them with the <c>seed</c> command.
+    /// </summary>
+    public bool? SeedSampleData { get; set; }
+
+    /// <summary>The largest page the rows and search endpoints return.</summary>
+    [Range(1, 100_000)]
+    public int MaxPageSize { get; set; } = 1000;
+}

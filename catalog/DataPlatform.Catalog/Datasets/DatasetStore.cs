@@ -1,0 +1,333 @@
+using System.Data.Common;
+using System.Text.Json;
+using DataPlatform.Catalog.Search;
+using DataPlatform.Catalog.Storage;
+using DataPlatform.Contracts.Access;
+using DataPlatform.ServiceDefaults.Storage;
+
+namespace DataPlatform.Catalog.Datasets;
+
+/// <summary>Which datasets a caller may see: every one that is not restricted, and the restricted ones granted.</summary>
+/// <param name="GrantedRestricted">Ids of restricted datasets the caller holds the entitlement of.</param>
+public sealed record Visibility(IReadOnlyList<string> GrantedRestricted)
+{
+    public static readonly Visibility Everything = new(["*"]);
+
+    public bool Sees(Dataset dataset) =>
+        dataset.Metadata.AccessLevel != AccessLevel.Restricted || GrantedRestricted.Contains("*") || GrantedRestricted.Contains(dataset.Id);
+
+    public static Visibility Of(Contracts.ConsumerContext.ConsumerContext consumer) => new(consumer.Entitlements
+        .Where(e => e.StartsWith(Entitlements.Dataset(""), StringComparison.Ordinal))
+        .Select(e => e[Entitlements.Dataset("").Length..])
+        .ToList());
+}
+
+/// <summary>A search over the catalog.</summary>
+public sealed record DatasetQuery(
+    string? Text = null,
+    string? Publisher = null,
+    string? Theme = null,
+    AccessLevel? Access = null,
+    string? Licence = null,
+    DateTimeOffset? ModifiedSince = null,
+    int Offset = 0,
+    int Limit = 20);
+
+/// <summary>One value of a facet and how many matching datasets have it.</summary>
+public sealed record FacetValue(string Value, string? Label, long Count);
+
+/// <summary>A page of matching datasets, the total, and the facets over every match.</summary>
+public sealed record DatasetPage(long Total, IReadOnlyList<Dataset> Items, IReadOnlyDictionary<string, IReadOnlyList<FacetValue>> Facets);
+
+/// <summary>
+/// Reads and writes the catalog's metadata tables. The query core builds on <c>FindAsync(id)</c>: it gives
+/// the typed schema with physical column names and the current version's table.
+/// </summary>
+public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
+{
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    const string DatasetColumns =
+        "id, storage_key, metadata, columns, current_version, current_table, current_row_count, created_at, modified_at";
+
+    public PlatformDatabase Database => database;
+
+    /// <summary>The dataset with <paramref name="id"/>, or <c>null</c>.</summary>
+    public async Task<Dataset?> FindAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        return await FindAsync(connection, null, id, cancellationToken);
+    }
+
+    internal static async Task<Dataset?> FindAsync(DbConnection connection, DbTransaction? transaction, string id, CancellationToken cancellationToken)
+    {
+        await using var command = connection.Command($"SELECT {DatasetColumns} FROM datasets WHERE id = @id", transaction).With("id", id);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadDataset(reader) : null;
+    }
+
+    /// <summary>Every dataset, in id order, for descriptors and harvesters.</summary>
+    public async Task<IReadOnlyList<Dataset>> ListAllAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var command = connection.Command($"SELECT {DatasetColumns} FROM datasets ORDER BY id");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var result = new List<Dataset>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result.Add(ReadDataset(reader));
+        }
+
+        return result;
+    }
+
+    /// <summary>The versions of a dataset, newest first.</summary>
+    public async Task<IReadOnlyList<DatasetVersion>> ListVersionsAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var command = connection.Command(
+            "SELECT version, table_name, row_count, columns, delimiter, bytes, published_at, published_by FROM dataset_versions WHERE dataset_id = @id ORDER BY version DESC")
+            .With("id", id);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var result = new List<DatasetVersion>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result.Add(new DatasetVersion(
+                reader.GetInt32(0),
+                reader.IsDBNull(1) ? null : reader.GetString(1),
+                reader.GetInt64(2),
+                JsonSerializer.Deserialize<List<DatasetColumn>>(reader.GetString(3), Json)!,
+                reader.GetString(4),
+                reader.GetInt64(5),
+                Sql.ParseTime(reader.GetString(6)),
+                reader.GetString(7)));
+        }
+
+        return result;
+    }
+
+    /// <summary>Creates the dataset or replaces its metadata. Returns the stored dataset and whether it is new.</summary>
+    public async Task<(Dataset Dataset, bool Created)> UpsertMetadataAsync(string id, DatasetMetadata metadata, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await CatalogTransactions.BeginWriteAsync(connection, cancellationToken);
+        var existing = await FindAsync(connection, transaction, id, cancellationToken);
+        var now = Sql.Time(time.GetUtcNow());
+        var columns = existing is null ? [] : MergeDeclarations(existing.Columns, metadata.Columns);
+        await using (var command = connection.Command(existing is null
+            ? """
+              INSERT INTO datasets (id, storage_key, metadata, columns, publisher_id, publisher_name, access_level, product_id, licence_id, search_text, created_at, modified_at)
+              VALUES (@id, @key, @metadata, @columns, @publisherId, @publisherName, @access, @product, @licence, @search, @now, @now)
+              """
+            : """
+              UPDATE datasets SET metadata = @metadata, columns = @columns, publisher_id = @publisherId, publisher_name = @publisherName,
+                  access_level = @access, product_id = @product, licence_id = @licence, search_text = @search, modified_at = @now
+              WHERE id = @id
+              """, transaction))
+        {
+            command.With("id", id).With("key", SqlIdentifiers.NewStorageKey())
+                .With("metadata", JsonSerializer.Serialize(metadata, Json))
+                .With("columns", JsonSerializer.Serialize(columns, Json))
+                .With("publisherId", metadata.Publisher.Id)
+                .With("publisherName", metadata.Publisher.Name)
+                .With("access", AccessName(metadata.AccessLevel))
+                .With("product", metadata.AccessLevel == AccessLevel.Paid ? metadata.ProductId : null)
+                .With("licence", metadata.Licence.Id)
+                .With("search", SearchText(metadata))
+                .With("now", now);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await connection.RunAsync("DELETE FROM dataset_themes WHERE dataset_id = @id", transaction, cancellationToken, ("id", id));
+        foreach (var theme in metadata.Themes.Distinct(StringComparer.Ordinal))
+        {
+            await connection.RunAsync("INSERT INTO dataset_themes (dataset_id, theme) VALUES (@id, @theme)", transaction, cancellationToken, ("id", id), ("theme", theme));
+        }
+
+        var stored = (await FindAsync(connection, transaction, id, cancellationToken))!;
+        await transaction.CommitAsync(cancellationToken);
+        return (stored, existing is null);
+    }
+
+    /// <summary>Deletes the dataset and drops every table of its versions. Returns false when there was none.</summary>
+    public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await CatalogTransactions.BeginWriteAsync(connection, cancellationToken);
+        var tables = new List<string>();
+        await using (var command = connection.Command("SELECT table_name FROM dataset_versions WHERE dataset_id = @id AND table_name IS NOT NULL", transaction).With("id", id))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                tables.Add(reader.GetString(0));
+            }
+        }
+
+        await connection.RunAsync("DELETE FROM dataset_versions WHERE dataset_id = @id", transaction, cancellationToken, ("id", id));
+        await connection.RunAsync("DELETE FROM dataset_themes WHERE dataset_id = @id", transaction, cancellationToken, ("id", id));
+        var deleted = await connection.RunAsync("DELETE FROM datasets WHERE id = @id", transaction, cancellationToken, ("id", id));
+        foreach (var table in tables)
+        {
+            await connection.RunAsync($"DROP TABLE IF EXISTS {SqlIdentifiers.Quote(table)}", transaction, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return deleted > 0;
+    }
+
+    /// <summary>Searches the datasets <paramref name="visibility"/> allows, with facets over every match.</summary>
+    public async Task<DatasetPage> SearchAsync(DatasetQuery query, Visibility visibility, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        var where = new List<string>();
+        var parameters = new List<(string, object?)>();
+        AddVisibility(where, parameters, visibility);
+        var terms = TextFolding.Fold(query.Text).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        // A quoted phrase would be nicer, but every term having to match already ranks "ha noi" well.
+        for (var i = 0; i < terms.Length && i < 16; i++)
+        {
+            where.Add($"d.search_text LIKE @t{i} ESCAPE '\\'");
+            parameters.Add(($"t{i}", "%" + Sql.LikeEscape(terms[i]) + "%"));
+        }
+
+        if (query.ModifiedSince is { } since)
+        {
+            where.Add("d.modified_at >= @since");
+            parameters.Add(("since", Sql.Time(since)));
+        }
+
+        // Facets count over the text match and the other facets' filters, as CKAN and OpenDataSoft do,
+        // so choosing one publisher still shows how many datasets each other publisher has.
+        var filters = new Dictionary<string, (string Sql, (string, object?) Parameter)>();
+        if (query.Publisher is not null)
+        {
+            filters["publisher"] = ("d.publisher_id = @fPublisher", ("fPublisher", query.Publisher));
+        }
+
+        if (query.Theme is not null)
+        {
+            filters["theme"] = ("EXISTS (SELECT 1 FROM dataset_themes ft WHERE ft.dataset_id = d.id AND ft.theme = @fTheme)", ("fTheme", query.Theme));
+        }
+
+        if (query.Access is { } access)
+        {
+            filters["accessLevel"] = ("d.access_level = @fAccess", ("fAccess", AccessName(access)));
+        }
+
+        if (query.Licence is not null)
+        {
+            filters["licence"] = ("d.licence_id = @fLicence", ("fLicence", query.Licence));
+        }
+
+        string Where(string? except) => string.Join(" AND ", where.Concat(filters.Where(f => f.Key != except).Select(f => f.Value.Sql)).DefaultIfEmpty("1 = 1"));
+        DbCommand Bind(DbCommand command, string? except)
+        {
+            foreach (var (name, value) in parameters)
+            {
+                command.With(name, value);
+            }
+
+            foreach (var filter in filters.Where(f => f.Key != except))
+            {
+                command.With(filter.Value.Parameter.Item1, filter.Value.Parameter.Item2);
+            }
+
+            return command;
+        }
+
+        long total;
+        await using (var count = Bind(connection.Command($"SELECT COUNT(*) FROM datasets d WHERE {Where(null)}"), null))
+        {
+            total = Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken));
+        }
+
+        var items = new List<Dataset>();
+        await using (var page = Bind(connection.Command(
+            $"SELECT {string.Join(", ", DatasetColumns.Split(", ").Select(c => "d." + c))} FROM datasets d WHERE {Where(null)} ORDER BY d.modified_at DESC, d.id LIMIT @limit OFFSET @offset"), null)
+            .With("limit", query.Limit).With("offset", query.Offset))
+        await using (var reader = await page.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                items.Add(ReadDataset(reader));
+            }
+        }
+
+        var facets = new Dictionary<string, IReadOnlyList<FacetValue>>
+        {
+            ["publisher"] = await FacetAsync(Bind(connection.Command(
+                $"SELECT d.publisher_id, MIN(d.publisher_name), COUNT(*) FROM datasets d WHERE {Where("publisher")} GROUP BY d.publisher_id ORDER BY COUNT(*) DESC, d.publisher_id"), "publisher"), cancellationToken),
+            ["theme"] = await FacetAsync(Bind(connection.Command(
+                $"SELECT t.theme, NULL, COUNT(*) FROM datasets d JOIN dataset_themes t ON t.dataset_id = d.id WHERE {Where("theme")} GROUP BY t.theme ORDER BY COUNT(*) DESC, t.theme"), "theme"), cancellationToken),
+            ["accessLevel"] = await FacetAsync(Bind(connection.Command(
+                $"SELECT d.access_level, NULL, COUNT(*) FROM datasets d WHERE {Where("accessLevel")} GROUP BY d.access_level ORDER BY COUNT(*) DESC, d.access_level"), "accessLevel"), cancellationToken),
+            ["licence"] = await FacetAsync(Bind(connection.Command(
+                $"SELECT d.licence_id, NULL, COUNT(*) FROM datasets d WHERE {Where("licence")} GROUP BY d.licence_id ORDER BY COUNT(*) DESC, d.licence_id"), "licence"), cancellationToken),
+        };
+        return new DatasetPage(total, items, facets);
+    }
+
+    static async Task<IReadOnlyList<FacetValue>> FacetAsync(DbCommand command, CancellationToken cancellationToken)
+    {
+        await using (command)
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var values = new List<FacetValue>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                values.Add(new FacetValue(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt64(2)));
+            }
+
+            return values;
+        }
+    }
+
+    static void AddVisibility(List<string> where, List<(string, object?)> parameters, Visibility visibility)
+    {
+        if (visibility.GrantedRestricted.Contains("*"))
+        {
+            return;
+        }
+
+        var granted = visibility.GrantedRestricted.Take(100).Select((id, i) => (Name: $"g{i}", Id: id)).ToList();
+        parameters.Add(("restricted", AccessName(AccessLevel.Restricted)));
+        parameters.AddRange(granted.Select(g => (g.Name, (object?)g.Id)));
+        where.Add(granted.Count == 0
+            ? "d.access_level <> @restricted"
+            : $"(d.access_level <> @restricted OR d.id IN ({string.Join(", ", granted.Select(g => "@" + g.Name))}))");
+    }
+
+    /// <summary>
+    /// Applies the publisher's column declarations to a published schema: descriptions, filterability and
+    /// sensitivity can change without a new publish; types, nullability and keys belong to the loaded table.
+    /// </summary>
+    internal static IReadOnlyList<DatasetColumn> MergeDeclarations(IReadOnlyList<DatasetColumn> columns, IReadOnlyList<ColumnDefinition> declarations)
+    {
+        var byName = declarations.GroupBy(d => d.Name, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.First(), StringComparer.OrdinalIgnoreCase);
+        return columns.Select(c => byName.TryGetValue(c.Name, out var d)
+            ? c with { Description = d.Description ?? c.Description, Sensitivity = d.Sensitivity, Filterable = c.Filterable || d.Filterable }
+            : c).ToList();
+    }
+
+    internal static string AccessName(AccessLevel level) => JsonNamingPolicy.CamelCase.ConvertName(level.ToString());
+
+    internal static string SearchText(DatasetMetadata metadata) => TextFolding.Fold(string.Join(" ",
+        new[] { metadata.Title.Vi, metadata.Title.En, metadata.Description.Vi, metadata.Description.En, metadata.Publisher.Name, metadata.Publisher.NameEn }
+            .Concat(metadata.Keywords).Concat(metadata.Themes)));
+
+    static Dataset ReadDataset(DbDataReader reader) => new(
+        reader.GetString(0),
+        reader.GetString(1),
+        JsonSerializer.Deserialize<DatasetMetadata>(reader.GetString(2), Json)!,
+        JsonSerializer.Deserialize<List<DatasetColumn>>(reader.GetString(3), Json)!,
+        reader.GetInt32(4),
+        reader.IsDBNull(5) ? null : reader.GetString(5),
+        reader.GetInt64(6),
+        Sql.ParseTime(reader.GetString(7)),
+        Sql.ParseTime(reader.GetString(8)));
+}

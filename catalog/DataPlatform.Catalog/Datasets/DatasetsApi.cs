@@ -1,0 +1,95 @@
+using DataPlatform.Catalog.Descriptors;
+using DataPlatform.Catalog.Publishing;
+using DataPlatform.Contracts.Access;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace DataPlatform.Catalog.Datasets;
+
+/// <summary>The catalog's REST API: search, read, and the publisher's create, update and delete.</summary>
+public static class DatasetsApi
+{
+    public static RouteGroupBuilder MapDatasetsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/datasets").WithTags("Datasets");
+        group.MapGet("/", SearchAsync).WithName("SearchDatasets")
+            .WithSummary("Lists and searches datasets, with paging and facets (publisher, theme, access level, licence). Search ignores diacritics.");
+        group.MapGet("/{id}", GetAsync).WithName("GetDataset").WithSummary("One dataset with its schema and versions.");
+        group.MapPut("/{id}", PutAsync).WithName("PutDataset").WithSummary("Creates a dataset or replaces its metadata (publisher role).");
+        group.MapDelete("/{id}", DeleteAsync).WithName("DeleteDataset").WithSummary("Deletes a dataset and all its versions (publisher role).");
+        return group;
+    }
+
+    static async Task<Results<Ok<DatasetSearchView>, ProblemHttpResult>> SearchAsync(
+        HttpContext context, DatasetStore store, IOptions<CatalogOptions> options, CancellationToken cancellationToken,
+        [FromQuery] string? q = null, [FromQuery] string? publisher = null, [FromQuery] string? theme = null,
+        [FromQuery] AccessLevel? accessLevel = null, [FromQuery] string? licence = null, [FromQuery] int offset = 0, [FromQuery] int limit = 20)
+    {
+        if (offset < 0 || limit < 1 || limit > options.Value.MaxPageSize)
+        {
+            return CallerAccess.BadPaging($"offset must be 0 or more, and limit between 1 and {options.Value.MaxPageSize}.");
+        }
+
+        var page = await store.SearchAsync(new DatasetQuery(q, publisher, theme, accessLevel, licence, null, offset, limit), CallerAccess.Visibility(context), cancellationToken);
+        var baseUrl = CallerAccess.BaseUrl(context);
+        return TypedResults.Ok(new DatasetSearchView(page.Total, offset, limit,
+            page.Items.Select(d => DatasetView.From(d, CallerAccess.SeesProtected(context, d.Id), null, baseUrl)).ToList(), page.Facets));
+    }
+
+    static async Task<Results<Ok<DatasetView>, ProblemHttpResult>> GetAsync(string id, HttpContext context, DatasetStore store, CancellationToken cancellationToken)
+    {
+        var dataset = await store.FindAsync(id, cancellationToken);
+        if (dataset is null || !CallerAccess.Visibility(context).Sees(dataset))
+        {
+            return CallerAccess.NotFound(id);
+        }
+
+        var versions = await store.ListVersionsAsync(id, cancellationToken);
+        return TypedResults.Ok(DatasetView.From(dataset, CallerAccess.SeesProtected(context, id), versions, CallerAccess.BaseUrl(context)));
+    }
+
+    static async Task<Results<Created<DatasetView>, Ok<DatasetView>, ValidationProblem, ProblemHttpResult>> PutAsync(
+        string id, MetadataRequest? body, HttpContext context, DatasetStore store, DescriptorWriter descriptors, CancellationToken cancellationToken)
+    {
+        if (CallerAccess.RequirePublisher(context) is { } refused)
+        {
+            return refused;
+        }
+
+        if (!MetadataRules.IsValidId(id))
+        {
+            return CallerAccess.InvalidId(id);
+        }
+
+        var (metadata, errors) = MetadataRules.Validate(body);
+        if (metadata is null)
+        {
+            return TypedResults.ValidationProblem(errors, detail: "The metadata lacks mandatory fields or has invalid ones.",
+                title: "Invalid metadata", type: CatalogProblems.InvalidMetadata);
+        }
+
+        var (dataset, created) = await store.UpsertMetadataAsync(id, metadata, cancellationToken);
+        await descriptors.WriteAsync(dataset, cancellationToken);
+        var view = DatasetView.From(dataset, true, await store.ListVersionsAsync(id, cancellationToken), CallerAccess.BaseUrl(context));
+        return created ? TypedResults.Created(view.Links.Self, view) : TypedResults.Ok(view);
+    }
+
+    static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
+        string id, HttpContext context, DatasetStore store, DescriptorWriter descriptors, CancellationToken cancellationToken)
+    {
+        if (CallerAccess.RequirePublisher(context) is { } refused)
+        {
+            return refused;
+        }
+
+        var dataset = await store.FindAsync(id, cancellationToken);
+        if (dataset is null || !await store.DeleteAsync(id, cancellationToken))
+        {
+            return CallerAccess.NotFound(id);
+        }
+
+        await descriptors.WriteDeletedAsync(dataset, cancellationToken);
+        return TypedResults.NoContent();
+    }
+}

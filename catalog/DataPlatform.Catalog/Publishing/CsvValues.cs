@@ -1,0 +1,185 @@
+using System.Globalization;
+using DataPlatform.Catalog.Datasets;
+
+namespace DataPlatform.Catalog.Publishing;
+
+/// <summary>
+/// Field-level rules of the file format: strict RFC 4180 quoting (Sep splits the fields; this checks and
+/// unescapes them, because Sep is lenient about stray quotes) and the invariant text form of each type.
+/// </summary>
+static class CsvValues
+{
+    static readonly string[] _datetimeFormats =
+    [
+        "yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", "yyyy-MM-dd'T'HH:mmK",
+        "yyyy-MM-dd HH:mm:ssK", "yyyy-MM-dd HH:mm:ss.FFFFFFFK", "yyyy-MM-dd HH:mmK", "yyyy-MM-dd",
+    ];
+
+    /// <summary>
+    /// Checks a raw field and returns its value: a quoted field loses its outer quotes and has each doubled
+    /// quote undoubled; an unquoted field may not contain a quote at all.
+    /// </summary>
+    public static bool TryUnquote(ReadOnlySpan<char> raw, out ReadOnlySpan<char> value, out string? reason)
+    {
+        reason = null;
+        value = raw;
+        if (raw.IndexOf('"') < 0)
+        {
+            return true;
+        }
+
+        if (raw.Length < 2 || raw[0] != '"' || raw[^1] != '"')
+        {
+            reason = raw.Length > 0 && raw[0] == '"'
+                ? "a quoted field is not closed: its closing quote is missing or followed by other characters"
+                : "a quote inside an unquoted field; quote the whole field and double the quote (RFC 4180)";
+            return false;
+        }
+
+        var inner = raw[1..^1];
+        if (inner.IndexOf('"') < 0)
+        {
+            value = inner;
+            return true;
+        }
+
+        var builder = new System.Text.StringBuilder(inner.Length);
+        for (var i = 0; i < inner.Length; i++)
+        {
+            if (inner[i] == '"')
+            {
+                if (i + 1 >= inner.Length || inner[i + 1] != '"')
+                {
+                    reason = "a quote inside a quoted field is not doubled (RFC 4180)";
+                    return false;
+                }
+
+                i++;
+            }
+
+            builder.Append(inner[i]);
+        }
+
+        value = builder.ToString();
+        return true;
+    }
+
+    /// <summary>Parses <paramref name="text"/> as <paramref name="type"/>; strings are returned as they are.</summary>
+    public static bool TryParse(ColumnType type, ReadOnlySpan<char> text, out object? value)
+    {
+        value = null;
+        switch (type)
+        {
+            case ColumnType.String:
+                value = text.ToString();
+                return true;
+            case ColumnType.Integer when long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer):
+                value = integer;
+                return true;
+            case ColumnType.Decimal when decimal.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number):
+                value = number;
+                return true;
+            case ColumnType.Boolean when text.Equals("true", StringComparison.OrdinalIgnoreCase):
+                value = true;
+                return true;
+            case ColumnType.Boolean when text.Equals("false", StringComparison.OrdinalIgnoreCase):
+                value = false;
+                return true;
+            case ColumnType.Date when DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date):
+                value = date;
+                return true;
+            case ColumnType.Datetime when DateTimeOffset.TryParseExact(text, _datetimeFormats, CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var moment):
+                value = moment;
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>What a value must look like, for error messages.</summary>
+    public static string Expected(ColumnType type) => type switch
+    {
+        ColumnType.Integer => "an integer such as 42 or -7",
+        ColumnType.Decimal => "a decimal number with a point, such as 3.14",
+        ColumnType.Boolean => "true or false",
+        ColumnType.Date => "a date as yyyy-MM-dd, such as 2025-07-01",
+        ColumnType.Datetime => "a date and time in ISO 8601, such as 2025-07-01T08:30:00+07:00",
+        _ => "text",
+    };
+
+    /// <summary>
+    /// Narrows the candidate types for an undeclared column. Numbers with leading zeros stay text, so codes
+    /// such as <c>01</c> or <c>00004</c> keep their zeros.
+    /// </summary>
+    public static TypeCandidates Narrow(TypeCandidates candidates, ReadOnlySpan<char> text)
+    {
+        if ((candidates & TypeCandidates.Integer) != 0 && !(IsPlainNumber(text, allowPoint: false) && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)))
+        {
+            candidates &= ~TypeCandidates.Integer;
+        }
+
+        if ((candidates & TypeCandidates.Decimal) != 0 && !(IsPlainNumber(text, allowPoint: true) && TryParse(ColumnType.Decimal, text, out _)))
+        {
+            candidates &= ~TypeCandidates.Decimal;
+        }
+
+        if ((candidates & TypeCandidates.Boolean) != 0 && !TryParse(ColumnType.Boolean, text, out _))
+        {
+            candidates &= ~TypeCandidates.Boolean;
+        }
+
+        if ((candidates & TypeCandidates.Date) != 0 && !TryParse(ColumnType.Date, text, out _))
+        {
+            candidates &= ~TypeCandidates.Date;
+        }
+
+        if ((candidates & TypeCandidates.Datetime) != 0 && !TryParse(ColumnType.Datetime, text, out _))
+        {
+            candidates &= ~TypeCandidates.Datetime;
+        }
+
+        return candidates;
+    }
+
+    public static ColumnType Resolve(TypeCandidates candidates, bool sawValue) =>
+        !sawValue ? ColumnType.String
+        : (candidates & TypeCandidates.Integer) != 0 ? ColumnType.Integer
+        : (candidates & TypeCandidates.Decimal) != 0 ? ColumnType.Decimal
+        : (candidates & TypeCandidates.Date) != 0 ? ColumnType.Date
+        : (candidates & TypeCandidates.Datetime) != 0 ? ColumnType.Datetime
+        : (candidates & TypeCandidates.Boolean) != 0 ? ColumnType.Boolean
+        : ColumnType.String;
+
+    static bool IsPlainNumber(ReadOnlySpan<char> text, bool allowPoint)
+    {
+        var digits = text.Length > 0 && text[0] == '-' ? text[1..] : text;
+        if (digits.IsEmpty)
+        {
+            return false;
+        }
+
+        var point = allowPoint ? digits.IndexOf('.') : -1;
+        var whole = point >= 0 ? digits[..point] : digits;
+        var fraction = point >= 0 ? digits[(point + 1)..] : [];
+        if (whole.IsEmpty || (whole.Length > 1 && whole[0] == '0') || (point >= 0 && fraction.IsEmpty))
+        {
+            return false;
+        }
+
+        return !whole.ContainsAnyExceptInRange('0', '9') && !fraction.ContainsAnyExceptInRange('0', '9');
+    }
+}
+
+/// <summary>The types an undeclared column may still have.</summary>
+[Flags]
+enum TypeCandidates
+{
+    None = 0,
+    Integer = 1,
+    Decimal = 2,
+    Boolean = 4,
+    Date = 8,
+    Datetime = 16,
+    All = Integer | Decimal | Boolean | Date | Datetime,
+}

@@ -1,0 +1,325 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace DataPlatform.Catalog.Tests.Publishing;
+
+/// <summary>A publisher posts a CSV and gets a versioned dataset with an API, whatever the file's dialect.</summary>
+public abstract class PublishingTests(CatalogPlatformFixture platform)
+{
+    [Fact]
+    public async Task A_published_csv_round_trips_Vietnamese_text_and_keeps_leading_zeros()
+    {
+        var id = CatalogTestData.NewId();
+        using var publisher = platform.Publisher();
+        await publisher.CreateAsync(id, CatalogTestData.Metadata());
+
+        using var response = await publisher.PublishAsync(id, "code,name,population,density,census_day,capital\n01,Hà Nội,8587100,2598.5,2024-04-01,true\n79,Thành phố Hồ Chí Minh,9521800,4513.1,2024-04-01,false\n");
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var result = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(1, result.GetProperty("version").GetInt32());
+        Assert.Equal(2, result.GetProperty("rowCount").GetInt64());
+        using var reader = platform.CreateGatewayClient();
+        var page = await reader.JsonAsync($"/api/v1/datasets/{id}/rows");
+        var rows = page.Rows().ToList();
+        Assert.Equal("01", rows[0].GetProperty("code").GetString());
+        Assert.Equal("Hà Nội", rows[0].GetProperty("name").GetString());
+        Assert.Equal("Thành phố Hồ Chí Minh", rows[1].GetProperty("name").GetString());
+        Assert.Equal(8587100, rows[0].GetProperty("population").GetInt64());
+        Assert.Equal(2598.5m, rows[0].GetProperty("density").GetDecimal());
+        Assert.Equal("2024-04-01", rows[0].GetProperty("census_day").GetString());
+        Assert.True(rows[0].GetProperty("capital").GetBoolean());
+        var dataset = await reader.JsonAsync($"/api/v1/datasets/{id}");
+        var types = dataset.GetProperty("columns").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("type").GetString());
+        Assert.Equal("string", types["code"]);
+        Assert.Equal("integer", types["population"]);
+        Assert.Equal("decimal", types["density"]);
+        Assert.Equal("date", types["census_day"]);
+        Assert.Equal("boolean", types["capital"]);
+        Assert.Equal(2, dataset.GetProperty("rowCount").GetInt64());
+    }
+
+    [Theory]
+    [InlineData(';', true)]
+    [InlineData('\t', false)]
+    [InlineData(',', true)]
+    public async Task The_delimiter_is_detected_and_a_BOM_is_accepted(char delimiter, bool bom)
+    {
+        var id = CatalogTestData.NewId();
+        using var publisher = platform.Publisher();
+        await publisher.CreateAsync(id, CatalogTestData.Metadata());
+        var text = $"ma{delimiter}ten{delimiter}ghi_chu\r\n01{delimiter}Đà Nẵng{delimiter}\"có {delimiter} dấu phân cách, \"\"ngoặc kép\"\" và\r\nxuống dòng\"\r\n";
+        var bytes = (bom ? new byte[] { 0xEF, 0xBB, 0xBF } : []).Concat(Encoding.UTF8.GetBytes(text)).ToArray();
+
+        using var response = await publisher.PublishAsync(id, bytes);
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        using var reader = platform.CreateGatewayClient();
+        var row = (await reader.JsonAsync($"/api/v1/datasets/{id}/rows")).Rows().Single();
+        Assert.Equal("01", row.GetProperty("ma").GetString());
+        Assert.Equal("Đà Nẵng", row.GetProperty("ten").GetString());
+        Assert.Equal($"có {delimiter} dấu phân cách, \"ngoặc kép\" và\r\nxuống dòng", row.GetProperty("ghi_chu").GetString());
+    }
+
+    [Fact]
+    public async Task An_explicit_schema_overrides_inferred_types()
+    {
+        var id = CatalogTestData.NewId();
+        using var publisher = platform.Publisher();
+        await publisher.CreateAsync(id, CatalogTestData.Metadata(columns: [CatalogTestData.Column("year", "string"), CatalogTestData.Column("amount", "decimal")]));
+
+        await publisher.PublishOkAsync(id, "year,amount\n2024,5\n2025,7\n");
+
+        var dataset = await platform.CreateGatewayClient().JsonAsync($"/api/v1/datasets/{id}");
+        var types = dataset.GetProperty("columns").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("type").GetString());
+        Assert.Equal("string", types["year"]);
+        Assert.Equal("decimal", types["amount"]);
+    }
+
+    [Fact]
+    public async Task A_failed_publish_leaves_the_previous_version_serving()
+    {
+        var id = CatalogTestData.NewId();
+        using var publisher = platform.Publisher();
+        await publisher.CreateAsync(id, CatalogTestData.Metadata(columns: [CatalogTestData.Column("code", "string", key: true), CatalogTestData.Column("value", "integer")]));
+        await publisher.PublishOkAsync(id, "code,value\na,1\nb,2\n");
+
+        using var failed = await publisher.PublishAsync(id, "code,value\na,10\nb,twenty\nc,30\n");
+
+        var problem = await failed.ProblemAsync(422);
+        var error = problem.GetProperty("errors").EnumerateArray().Single();
+        Assert.Equal(2, error.GetProperty("row").GetInt64());
+        Assert.Equal(3, error.GetProperty("line").GetInt64());
+        Assert.Equal("value", error.GetProperty("column").GetString());
+        Assert.Equal("twenty", error.GetProperty("value").GetString());
+        Assert.Contains("integer", error.GetProperty("reason").GetString());
+        var dataset = await platform.CreateGatewayClient().JsonAsync($"/api/v1/datasets/{id}");
+        Assert.Equal(1, dataset.GetProperty("currentVersion").GetInt32());
+        Assert.Single(dataset.GetProperty("versions").EnumerateArray());
+        var rows = (await platform.CreateGatewayClient().JsonAsync($"/api/v1/datasets/{id}/rows")).Rows().Select(r => r.GetProperty("value").GetInt64());
+        Assert.Equal([1L, 2L], rows);
+    }
+
+    [Fact]
+    public async Task Duplicate_keys_are_refused_with_the_rows_that_repeat_them()
+    {
+        var id = CatalogTestData.NewId();
+        using var publisher = platform.Publisher();
+        await publisher.CreateAsync(id, CatalogTestData.Metadata(columns: [CatalogTestData.Column("code", key: true)]));
+        await publisher.PublishOkAsync(id, "code,name\n01,Một\n");
+
+        using var response = await publisher.PublishAsync(id, "code,name\n01,Một\n02,Hai\n01,Lại một\n");
+
+        var problem = await response.ProblemAsync(422);
+        Assert.Equal("/problems/duplicate-keys", problem.GetProperty("type").GetString());
+        var error = problem.GetProperty("errors").EnumerateArray().Single();
+        Assert.Equal("01", error.GetProperty("value").GetString());
+        Assert.Equal(3, error.GetProperty("row").GetInt64());
+        Assert.Contains("first at row 1", error.GetProperty("reason").GetString());
+        var dataset = await platform.CreateGatewayClient().JsonAsync($"/api/v1/datasets/{id}");
+        Assert.Equal(1, dataset.GetProperty("currentVersion").GetInt32());
+        Assert.Equal(1, dataset.GetProperty("rowCount").GetInt64());
+    }
+
+    [Fact]
+    public async Task Malformed_csv_is_refused_with_the_line_and_reason()
+    {
+        var id = CatalogTestData.NewId();
+        using var publisher = platform.Publisher();
+        await publisher.CreateAsync(id, CatalogTestData.Metadata());
+
+        using var response = await publisher.PublishAsync(id, "a,b\n1,2\n3,4,5\n6,x\"y\n");
+
+        var problem = await response.ProblemAsync(400);
+        Assert.Equal("/problems/malformed-csv", problem.GetProperty("type").GetString());
+        var errors = problem.GetProperty("errors").EnumerateArray().ToList();
+        Assert.Equal(2, errors.Count);
+        Assert.Equal(3, errors[0].GetProperty("line").GetInt64());
+        Assert.Contains("3 fields", errors[0].GetProperty("reason").GetString());
+        Assert.Equal(4, errors[1].GetProperty("line").GetInt64());
+        Assert.Contains("quote", errors[1].GetProperty("reason").GetString());
+        await AssertNothingPublishedAsync(id);
+    }
+
+    [Fact]
+    public async Task An_unclosed_quote_is_malformed()
+    {
+        var id = CatalogTestData.NewId();
+        using var publisher = platform.Publisher();
+        await publisher.CreateAsync(id, CatalogTestData.Metadata());
+
+        using var response = await publisher.PublishAsync(id, "a,b\n1,\"open\n2,3\n");
+
+        var problem = await response.ProblemAsync(400);
+        Assert.Equal("/problems/malformed-csv", problem.GetProperty("type").GetString());
+        await AssertNothingPublishedAsync(id);
+    }
+
+    [Fact]
+    public async Task A_legacy_Vietnamese_encoding_is_refused_with_a_clear_message()
+    {
+        var id = CatalogTestData.NewId();
+        using var publisher = platform.Publisher();
+        await publisher.CreateAsync(id, CatalogTestData.Metadata());
+        // "Hà Nội" in Windows-1258: à is 0xE0 and ộ is o + 0xF2 (combining dot below) + ... bytes that are not UTF-8.
+        byte[] windows1258 = [.. "ma,ten\n01,H"u8, 0xE0, (byte)' ', (byte)'N', 0xF4, 0xF2, (byte)'i', (byte)'\n'];
+
+        using var response = await publisher.PublishAsync(id, windows1258);
+
+        var problem = await response.ProblemAsync(400);
+        Assert.Equal("/problems/invalid-encoding", problem.GetProperty("type").GetString());
+        var detail = problem.GetProperty("detail").GetString()!;
+        Assert.Contains("not valid UTF-8", detail);
+        Assert.Contains("line 2", detail);
+        Assert.Contains("TCVN3", detail);
+        await AssertNothingPublishedAsync(id);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("\uFEFF")]
+    [InlineData("code,name\n")]
+    public async Task An_empty_file_is_refused(string csv)
+    {
+        var id = CatalogTestData.NewId();
+        using var publisher = platform.Publisher();
+        await publisher.CreateAsync(id, CatalogTestData.Metadata());
+
+        using var response = await publisher.PublishAsync(id, csv);
+
+        var problem = await response.ProblemAsync(400);
+        Assert.Equal("/problems/empty-file", problem.GetProperty("type").GetString());
+        await AssertNothingPublishedAsync(id);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_file_over_the_size_limit_is_refused_with_413(bool sendLength)
+    {
+        var id = CatalogTestData.NewId();
+        using var publisher = platform.Publisher();
+        await publisher.CreateAsync(id, CatalogTestData.Metadata());
+        var line = Encoding.UTF8.GetBytes("1,một dòng dữ liệu khá dài để làm đầy tệp\n");
+        var body = new MemoryStream();
+        body.Write("n,text\n"u8);
+        while (body.Length <= CatalogPlatformFixture.UploadLimit)
+        {
+            body.Write(line);
+        }
+
+        body.Position = 0;
+        HttpContent content = sendLength ? new ByteArrayContent(body.ToArray()) : new StreamContent(new UnknownLengthStream(body));
+        content.Headers.ContentType = new("text/csv");
+        using var response = await publisher.PostAsync($"/api/v1/datasets/{id}/versions", content);
+
+        var problem = await response.ProblemAsync(413);
+        Assert.Equal("/problems/file-too-large", problem.GetProperty("type").GetString());
+        Assert.Contains(CatalogPlatformFixture.UploadLimit.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), problem.GetProperty("detail").GetString());
+        await AssertNothingPublishedAsync(id);
+    }
+
+    [Fact]
+    public async Task A_declared_column_missing_from_the_file_is_refused()
+    {
+        var id = CatalogTestData.NewId();
+        using var publisher = platform.Publisher();
+        await publisher.CreateAsync(id, CatalogTestData.Metadata(columns: [CatalogTestData.Column("ma_tinh", "string", key: true)]));
+
+        using var response = await publisher.PublishAsync(id, "code,name\n01,Hà Nội\n");
+
+        var problem = await response.ProblemAsync(422);
+        Assert.Contains("ma_tinh", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task Publishing_to_a_dataset_that_does_not_exist_is_404()
+    {
+        using var publisher = platform.Publisher();
+
+        using var response = await publisher.PublishAsync(CatalogTestData.NewId(), "a\n1\n");
+
+        var problem = await response.ProblemAsync(404);
+        Assert.Contains("PUT", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task Metadata_missing_mandatory_fields_is_refused_with_each_field_named()
+    {
+        var metadata = CatalogTestData.Metadata();
+        metadata.Remove("licence");
+        ((JsonObject)metadata["title"]!).Remove("en");
+        metadata["contactPoint"] = null;
+        using var publisher = platform.Publisher();
+
+        using var response = await publisher.PutAsJsonAsync($"/api/v1/datasets/{CatalogTestData.NewId()}", metadata);
+
+        var problem = await response.ProblemAsync(400);
+        Assert.Equal("/problems/invalid-metadata", problem.GetProperty("type").GetString());
+        var fields = problem.GetProperty("errors").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Contains("title.en", fields);
+        Assert.Contains("licence.id", fields);
+        Assert.Contains("licence.url", fields);
+        Assert.Contains("contactPoint.email", fields);
+    }
+
+    [Fact]
+    public async Task A_paid_dataset_must_name_its_product()
+    {
+        using var publisher = platform.Publisher();
+
+        using var response = await publisher.PutAsJsonAsync($"/api/v1/datasets/{CatalogTestData.NewId()}", CatalogTestData.Metadata(access: "paid"));
+
+        var problem = await response.ProblemAsync(400);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("productId", out _));
+    }
+
+    [Theory]
+    [InlineData("Hà-Nội")]
+    [InlineData("UPPER")]
+    [InlineData("a_b")]
+    [InlineData("-leading")]
+    [InlineData("double--hyphen")]
+    [InlineData("x")]
+    public async Task A_dataset_id_with_odd_characters_is_refused(string id)
+    {
+        using var publisher = platform.Publisher();
+
+        using var response = await publisher.PutAsJsonAsync($"/api/v1/datasets/{Uri.EscapeDataString(id)}", CatalogTestData.Metadata());
+
+        var problem = await response.ProblemAsync(400);
+        Assert.Equal("/problems/invalid-dataset-id", problem.GetProperty("type").GetString());
+        Assert.Contains("lowercase", problem.GetProperty("detail").GetString());
+    }
+
+    async Task AssertNothingPublishedAsync(string id)
+    {
+        var dataset = await platform.CreateGatewayClient().JsonAsync($"/api/v1/datasets/{id}");
+        Assert.Equal(0, dataset.GetProperty("currentVersion").GetInt32());
+        Assert.Empty(dataset.GetProperty("versions").EnumerateArray());
+    }
+
+    /// <summary>A body whose length is unknown up front, so it goes chunked and only the stream's end tells the size.</summary>
+    sealed class UnknownLengthStream(Stream inner) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
+
+[Collection(EmbeddedCollection.Name)]
+public sealed class PublishingTests_Embedded(CatalogEmbeddedFixture platform) : PublishingTests(platform);
+
+[Collection(ProductionCollection.Name)]
+public sealed class PublishingTests_Production(CatalogProductionFixture platform) : PublishingTests(platform);

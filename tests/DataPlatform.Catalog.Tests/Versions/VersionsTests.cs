@@ -1,0 +1,65 @@
+using System.Net;
+
+namespace DataPlatform.Catalog.Tests.Versions;
+
+/// <summary>Every publish is a version with an exact row count; the newest five keep their rows.</summary>
+public abstract class VersionsTests(CatalogPlatformFixture platform)
+{
+    [Fact]
+    public async Task Versions_are_listed_newest_first_with_exact_row_counts_and_old_ones_stay_readable()
+    {
+        var id = CatalogTestData.NewId();
+        using var publisher = platform.Publisher();
+        await publisher.CreateAsync(id, CatalogTestData.Metadata());
+        await publisher.PublishOkAsync(id, "tinh,so\nHà Nội,1\n");
+        await publisher.PublishOkAsync(id, "tinh,so\nHà Nội,1\nHuế,2\nCần Thơ,3\n");
+
+        using var reader = platform.CreateGatewayClient();
+        var versions = (await reader.JsonAsync($"/api/v1/datasets/{id}/versions")).EnumerateArray().ToList();
+        Assert.Equal([2, 1], versions.Select(v => v.GetProperty("version").GetInt32()));
+        Assert.Equal([3L, 1L], versions.Select(v => v.GetProperty("rowCount").GetInt64()));
+        var old = await reader.JsonAsync($"/api/v1/datasets/{id}/rows?version=1");
+        Assert.Equal(1, old.GetProperty("version").GetInt32());
+        Assert.Equal("Hà Nội", old.Rows().Single().GetProperty("tinh").GetString());
+        var current = await reader.JsonAsync($"/api/v1/datasets/{id}/rows?offset=1&limit=1");
+        Assert.Equal("Huế", current.Rows().Single().GetProperty("tinh").GetString());
+        Assert.Equal(3, current.GetProperty("rowCount").GetInt64());
+    }
+
+    [Fact]
+    public async Task Only_the_five_newest_versions_keep_their_rows()
+    {
+        var id = CatalogTestData.NewId();
+        using var publisher = platform.Publisher();
+        await publisher.CreateAsync(id, CatalogTestData.Metadata());
+        for (var v = 1; v <= 6; v++)
+        {
+            await publisher.PublishOkAsync(id, $"v\n{v}\n");
+        }
+
+        using var reader = platform.CreateGatewayClient();
+        var versions = (await reader.JsonAsync($"/api/v1/datasets/{id}/versions")).EnumerateArray().ToList();
+        Assert.Equal(6, versions.Count);
+        Assert.Equal([true, true, true, true, true, false], versions.Select(v => v.GetProperty("retained").GetBoolean()));
+        using var gone = await reader.GetAsync($"/api/v1/datasets/{id}/rows?version=1");
+        Assert.Equal(HttpStatusCode.Gone, gone.StatusCode);
+        var second = await reader.JsonAsync($"/api/v1/datasets/{id}/rows?version=2");
+        Assert.Equal(2, second.Rows().Single().GetProperty("v").GetInt64());
+    }
+
+    [Fact]
+    public async Task Paging_outside_the_limits_is_a_problem()
+    {
+        using var reader = platform.CreateGatewayClient();
+
+        using var response = await reader.GetAsync("/api/v1/datasets/don-vi-hanh-chinh-cap-tinh-2025/rows?limit=100000000");
+
+        await response.ProblemAsync(400);
+    }
+}
+
+[Collection(EmbeddedCollection.Name)]
+public sealed class VersionsTests_Embedded(CatalogEmbeddedFixture platform) : VersionsTests(platform);
+
+[Collection(ProductionCollection.Name)]
+public sealed class VersionsTests_Production(CatalogProductionFixture platform) : VersionsTests(platform);
