@@ -1,3 +1,5 @@
+using DataPlatform.Catalog.OData;
+using DataPlatform.Catalog.Query;
 using DataPlatform.ServiceDefaults;
 using DataPlatform.ServiceDefaults.OpenApi;
 
@@ -26,12 +28,14 @@ public static class CatalogHost
         builder.Services.AddServiceOpenApi(
             "DataPlatform Catalog API",
             "Datasets of the Ministry of Home Affairs: catalog, publishing, OData, GraphQL and downloads.");
+        builder.Services.AddQueryCore();
 
         var app = builder.Build();
 
         app.UseServiceDefaults();
         app.UseConsumerContext();
         app.MapServiceOpenApi();
+        app.MapODataApi();
 
         return app;
     }
