@@ -1,10 +1,8 @@
 using System.Globalization;
 using System.Text;
-using System.Xml;
 using DataPlatform.Catalog.Query;
 using DataPlatform.ServiceDefaults.ConsumerContext;
 using Microsoft.Extensions.Options;
-using Microsoft.OData.Edm.Csdl;
 
 namespace DataPlatform.Catalog.OData;
 
@@ -68,28 +66,11 @@ public static class ODataApi
 
         if (json)
         {
-            return new JsonWriterResult(StatusCodes.Status200OK, "application/json;charset=utf-8", writer =>
-            {
-                if (!CsdlWriter.TryWriteCsdl(model.Model, writer, out var errors))
-                {
-                    throw new InvalidOperationException("The generated model cannot be written: " + string.Join("; ", errors));
-                }
-            });
-        }
-
-        var builder = new StringBuilder();
-        using (var xml = XmlWriter.Create(builder, new XmlWriterSettings { Indent = true, Encoding = Encoding.UTF8 }))
-        {
-            if (!CsdlWriter.TryWriteCsdl(model.Model, xml, CsdlTarget.OData, out var errors))
-            {
-                throw new InvalidOperationException("The generated model cannot be written: " + string.Join("; ", errors));
-            }
+            return new JsonWriterResult(StatusCodes.Status200OK, "application/json;charset=utf-8", model.WriteCsdlJson);
         }
 
         context.Response.Headers["OData-Version"] = JsonWriterResult.ODataVersion(context.Request);
-        // StringBuilder output declares utf-16; the bytes we send are UTF-8.
-        var text = builder.ToString().Replace("encoding=\"utf-16\"", "encoding=\"utf-8\"", StringComparison.Ordinal);
-        return TypedResults.Text(text, "application/xml", Encoding.UTF8);
+        return TypedResults.Text(model.CsdlXml(), "application/xml", Encoding.UTF8);
     }
 
     static async Task<IResult> GetRecordsAsync(

@@ -1,6 +1,10 @@
 using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using System.Xml;
 using DataPlatform.Catalog.Query;
 using Microsoft.OData.Edm;
+using Microsoft.OData.Edm.Csdl;
 
 namespace DataPlatform.Catalog.OData;
 
@@ -67,6 +71,31 @@ sealed class ODataModel
         }
 
         return _cache.GetOrAdd((view.Id, view.Version, shape), _ => new ODataModel(view));
+    }
+
+    /// <summary>The model as CSDL XML, the default form of <c>$metadata</c>.</summary>
+    public string CsdlXml()
+    {
+        var builder = new StringBuilder();
+        using (var xml = XmlWriter.Create(builder, new XmlWriterSettings { Indent = true }))
+        {
+            if (!CsdlWriter.TryWriteCsdl(Model, xml, CsdlTarget.OData, out var errors))
+            {
+                throw new InvalidOperationException("The generated model cannot be written: " + string.Join("; ", errors));
+            }
+        }
+
+        // A StringBuilder makes the declaration say utf-16; the bytes sent are UTF-8.
+        return builder.ToString().Replace("encoding=\"utf-16\"", "encoding=\"utf-8\"", StringComparison.Ordinal);
+    }
+
+    /// <summary>Writes the model as CSDL JSON, the form <c>$metadata?$format=json</c> asks for.</summary>
+    public void WriteCsdlJson(Utf8JsonWriter writer)
+    {
+        if (!CsdlWriter.TryWriteCsdl(Model, writer, out var errors))
+        {
+            throw new InvalidOperationException("The generated model cannot be written: " + string.Join("; ", errors));
+        }
     }
 
     public static EdmPrimitiveTypeKind Kind(ColumnType type) => type switch
