@@ -1,3 +1,4 @@
+using DataPlatform.Catalog.GraphQL;
 using DataPlatform.Catalog.OData;
 using DataPlatform.Catalog.Query;
 using DataPlatform.ServiceDefaults;
@@ -29,6 +30,7 @@ public static class CatalogHost
             "DataPlatform Catalog API",
             "Datasets of the Ministry of Home Affairs: catalog, publishing, OData, GraphQL and downloads.");
         builder.Services.AddQueryCore();
+        builder.Services.AddSingleton<GraphQLSchemaProvider>();
 
         var app = builder.Build();
 
@@ -36,6 +38,7 @@ public static class CatalogHost
         app.UseConsumerContext();
         app.MapServiceOpenApi();
         app.MapODataApi();
+        app.MapGraphQLApi();
 
         return app;
     }

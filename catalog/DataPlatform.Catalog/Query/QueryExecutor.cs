@@ -10,7 +10,8 @@ namespace DataPlatform.Catalog.Query;
 /// <param name="Columns">The output columns.</param>
 /// <param name="Rows">The rows, values in the order of <paramref name="Columns"/>.</param>
 /// <param name="Next">Where the next page starts, or <c>null</c> on the last page.</param>
-sealed record QueryResult(IReadOnlyList<OutputColumn> Columns, IReadOnlyList<object?[]> Rows, KeysetPosition? Next);
+/// <param name="Positions">For row queries, each row's own keyset position (GraphQL gives every edge a cursor).</param>
+sealed record QueryResult(IReadOnlyList<OutputColumn> Columns, IReadOnlyList<object?[]> Rows, KeysetPosition? Next, IReadOnlyList<KeysetPosition> Positions);
 
 /// <summary>
 /// Runs plans against the catalog's database: translates them, binds the parameters, enforces the statement
@@ -58,7 +59,7 @@ sealed class QueryExecutor(PlatformDatabase database, IOptions<QueryOptions> opt
 
         if (rows.Count <= limit)
         {
-            return new QueryResult(statement.Outputs, rows, null);
+            return new QueryResult(statement.Outputs, rows, null, positions);
         }
 
         if (plan.IsGrouped)
@@ -70,11 +71,12 @@ sealed class QueryExecutor(PlatformDatabase database, IOptions<QueryOptions> opt
             }
 
             rows.RemoveAt(rows.Count - 1);
-            return new QueryResult(statement.Outputs, rows, null);
+            return new QueryResult(statement.Outputs, rows, null, positions);
         }
 
         rows.RemoveAt(rows.Count - 1);
-        return new QueryResult(statement.Outputs, rows, positions[limit - 1]);
+        positions.RemoveAt(positions.Count - 1);
+        return new QueryResult(statement.Outputs, rows, positions[limit - 1], positions);
     }
 
     /// <summary>

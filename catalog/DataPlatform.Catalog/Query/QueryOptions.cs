@@ -23,11 +23,15 @@ public sealed class QueryOptions
     [Range(1, 3_600)]
     public int StatementTimeoutSeconds { get; set; } = 30;
 
-    /// <summary>The most GraphQL fields and nesting levels a document may cost.</summary>
-    [Range(1, 1_000_000)]
-    public int MaxGraphQLComplexity { get; set; } = 5_000;
+    /// <summary>
+    /// The most a GraphQL document may cost, counting each field once per row it may return (a connection's
+    /// <c>first</c> multiplies its children). The default admits a full page of a wide dataset, and refuses a
+    /// document that asks for many full pages at once.
+    /// </summary>
+    [Range(1, 100_000_000)]
+    public int MaxGraphQLComplexity { get; set; } = 500_000;
 
-    /// <summary>The deepest a GraphQL document may nest.</summary>
+    /// <summary>The deepest a GraphQL document may nest; the standard introspection query needs 13.</summary>
     [Range(1, 100)]
-    public int MaxGraphQLDepth { get; set; } = 12;
+    public int MaxGraphQLDepth { get; set; } = 15;
 }

@@ -75,6 +75,8 @@ sealed class CatalogWithDatasets : IAsyncDisposable
             ["DataPlatform:ConsumerContextSecret"] = System.Text.Encoding.UTF8.GetString(platform.ConsumerContextSecret),
             ["DataPlatform:CatalogUrl"] = "http://127.0.0.1:0",
             ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
+            ["Logging:Console:FormatterName"] = "simple",
         };
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
         {
