@@ -9,6 +9,9 @@ using DataPlatform.Catalog.Publishing;
 using DataPlatform.Catalog.SampleData;
 using DataPlatform.Catalog.Storage;
 using DataPlatform.Catalog.Versions;
+using DataPlatform.Catalog.GraphQL;
+using DataPlatform.Catalog.OData;
+using DataPlatform.Catalog.Query;
 using DataPlatform.ServiceDefaults;
 using DataPlatform.ServiceDefaults.OpenApi;
 using DataPlatform.ServiceDefaults.Storage;
@@ -39,6 +42,8 @@ public static class CatalogHost
             "DataPlatform Catalog API",
             "Datasets of the Ministry of Home Affairs: catalog, publishing, OData, GraphQL and downloads.");
         AddCatalog(builder);
+        builder.Services.AddQueryCore();
+        builder.Services.AddSingleton<GraphQLSchemaProvider>();
 
         var app = builder.Build();
 
@@ -50,6 +55,8 @@ public static class CatalogHost
         app.MapVersionsApi();
         app.MapDcatApi();
         app.MapCkanApi();
+        app.MapODataApi();
+        app.MapGraphQLApi();
 
         return app;
     }

@@ -1,0 +1,137 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using DataPlatform.Catalog.Query;
+using DataPlatform.ServiceDefaults.ConsumerContext;
+using GraphQL;
+using GraphQL.SystemTextJson;
+using GraphQL.Transport;
+using GraphQL.Validation;
+using GraphQL.Validation.Complexity;
+using GraphQL.Validation.Rules.Custom;
+using Microsoft.Extensions.Options;
+
+namespace DataPlatform.Catalog.GraphQL;
+
+/// <summary>
+/// GraphQL over HTTP at <c>/graphql</c> (GET and POST, as the GraphQL-over-HTTP specification describes), with an
+/// offline IDE page for browsers. Written here because GraphQL.Server's transport is not on the package feed.
+/// </summary>
+public static class GraphQLApi
+{
+    const string GraphQLResponseJson = "application/graphql-response+json";
+
+    /// <summary>Relaxed escaping, so Vietnamese stays readable in responses.</summary>
+    static readonly GraphQLSerializer _serializer = new(new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    static readonly DocumentExecuter _executer = new();
+
+    public static IEndpointRouteBuilder MapGraphQLApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/graphql", GetAsync).WithTags("GraphQL").WithName("GetGraphQL")
+            .WithSummary("Runs a GraphQL query given in the query string; browsers get the IDE page");
+        app.MapPost("/graphql", PostAsync).WithTags("GraphQL").WithName("PostGraphQL")
+            .WithSummary("Runs a GraphQL request (application/json or application/graphql)");
+        return app;
+    }
+
+    static async Task<IResult> GetAsync(HttpContext context, GraphQLSchemaProvider schemas, IOptions<QueryOptions> options, CancellationToken cancellationToken)
+    {
+        var query = context.Request.Query;
+        if (!query.ContainsKey("query") && context.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase))
+        {
+            return TypedResults.Content(GraphQLIdePage.Html, "text/html; charset=utf-8");
+        }
+
+        Inputs? variables = null;
+        if (query["variables"].ToString() is { Length: > 0 } json)
+        {
+            try
+            {
+                variables = _serializer.Deserialize<Inputs>(json);
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or NotSupportedException or ArgumentException or FormatException)
+            {
+                return RequestError(context, "The variables parameter is not a JSON object: " + e.Message);
+            }
+        }
+
+        var request = new GraphQLRequest { Query = query["query"], OperationName = query["operationName"], Variables = variables };
+        return await ExecuteAsync(context, request, schemas, options.Value, cancellationToken);
+    }
+
+    static async Task<IResult> PostAsync(HttpContext context, GraphQLSchemaProvider schemas, IOptions<QueryOptions> options, CancellationToken cancellationToken)
+    {
+        var contentType = context.Request.ContentType ?? "";
+        GraphQLRequest? request;
+        if (contentType.StartsWith("application/graphql", StringComparison.OrdinalIgnoreCase) && !contentType.StartsWith("application/graphql-response", StringComparison.OrdinalIgnoreCase))
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            request = new GraphQLRequest { Query = await reader.ReadToEndAsync(cancellationToken) };
+        }
+        else if (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                request = await _serializer.ReadAsync<GraphQLRequest>(context.Request.Body, cancellationToken);
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or NotSupportedException or ArgumentException or FormatException)
+            {
+                return RequestError(context, "The body is not a GraphQL request: " + e.Message);
+            }
+        }
+        else
+        {
+            return RequestError(context, "Send the request as application/json (or application/graphql).", StatusCodes.Status415UnsupportedMediaType);
+        }
+
+        return await ExecuteAsync(context, request ?? new GraphQLRequest(), schemas, options.Value, cancellationToken);
+    }
+
+    static async Task<IResult> ExecuteAsync(HttpContext context, GraphQLRequest request, GraphQLSchemaProvider schemas, QueryOptions options, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(request.Query))
+        {
+            return RequestError(context, "The request has no query.");
+        }
+
+        var schema = await schemas.GetAsync(context.GetConsumer().Entitlements, cancellationToken);
+        var result = await _executer.ExecuteAsync(execution =>
+        {
+            execution.Schema = schema;
+            execution.Query = request.Query;
+            execution.OperationName = request.OperationName;
+            execution.Variables = request.Variables;
+            execution.RequestServices = context.RequestServices;
+            execution.CancellationToken = cancellationToken;
+            execution.ValidationRules = DocumentValidator.CoreRules.Append(new ComplexityValidationRule(new ComplexityOptions
+            {
+                MaxDepth = options.MaxGraphQLDepth,
+                MaxComplexity = options.MaxGraphQLComplexity,
+            }));
+        });
+
+        // A request that never executed (a syntax or validation error) is a client error under the newer media type;
+        // application/json clients always get 200 with the errors array, as the specification allows.
+        var modern = Accepts(context.Request, GraphQLResponseJson);
+        var status = modern && !result.Executed ? StatusCodes.Status400BadRequest : StatusCodes.Status200OK;
+        return new GraphQLResult(result, status, modern ? GraphQLResponseJson : "application/json");
+    }
+
+    static IResult RequestError(HttpContext context, string message, int status = StatusCodes.Status400BadRequest)
+    {
+        var result = new ExecutionResult { Errors = [new ExecutionError(message) { Code = "BAD_REQUEST" }] };
+        return new GraphQLResult(result, status, Accepts(context.Request, GraphQLResponseJson) ? GraphQLResponseJson : "application/json");
+    }
+
+    static bool Accepts(HttpRequest request, string mediaType) =>
+        request.Headers.Accept.ToString().Contains(mediaType, StringComparison.OrdinalIgnoreCase);
+
+    sealed class GraphQLResult(ExecutionResult result, int status, string mediaType) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = status;
+            httpContext.Response.ContentType = mediaType + "; charset=utf-8";
+            await _serializer.WriteAsync(httpContext.Response.Body, result, httpContext.RequestAborted);
+        }
+    }
+}

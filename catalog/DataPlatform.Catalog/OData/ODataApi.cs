@@ -1,0 +1,284 @@
+using System.Globalization;
+using System.Text;
+using DataPlatform.Catalog.Query;
+using DataPlatform.ServiceDefaults.ConsumerContext;
+using Microsoft.Extensions.Options;
+
+namespace DataPlatform.Catalog.OData;
+
+/// <summary>
+/// OData v4.01 over every published dataset: <c>/odata/{datasetId}</c> is a service with one entity set,
+/// <c>Records</c>, whose model is generated from the dataset's schema as the caller may see it.
+/// </summary>
+public static class ODataApi
+{
+    public static RouteGroupBuilder MapODataApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/odata/{datasetId}").WithTags("OData");
+        group.MapGet("/", GetServiceDocumentAsync).WithName("GetODataServiceDocument").WithSummary("The dataset's OData service document");
+        group.MapGet("/$metadata", GetMetadataAsync).WithName("GetODataMetadata").WithSummary("The dataset's CSDL (XML, or JSON with $format=json)");
+        group.MapGet("/Records", GetRecordsAsync).WithName("GetODataRecords")
+            .WithSummary("Rows of the dataset with $filter, $select, $orderby, $top, $skip, $count, $search, $apply and server-driven paging");
+        group.MapGet("/Records/$count", GetCountAsync).WithName("GetODataCount").WithSummary("The number of matching rows, as plain text");
+        return group;
+    }
+
+    static async Task<IResult> GetServiceDocumentAsync(string datasetId, HttpContext context, IQueryableDatasetSource source, CancellationToken cancellationToken)
+    {
+        var model = await FindAsync(datasetId, context, source, cancellationToken);
+        if (model is null)
+        {
+            return NotFound(datasetId);
+        }
+
+        var root = ServiceRoot(context.Request, datasetId);
+        return new JsonWriterResult(StatusCodes.Status200OK, JsonWriterResult.JsonContentType, writer =>
+        {
+            writer.WriteStartObject();
+            writer.WriteString("@odata.context", root + "$metadata");
+            writer.WriteStartArray("value");
+            writer.WriteStartObject();
+            writer.WriteString("name", ODataModel.EntitySetName);
+            writer.WriteString("kind", "EntitySet");
+            writer.WriteString("url", ODataModel.EntitySetName);
+            writer.WriteEndObject();
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        });
+    }
+
+    static async Task<IResult> GetMetadataAsync(string datasetId, HttpContext context, IQueryableDatasetSource source, CancellationToken cancellationToken)
+    {
+        var model = await FindAsync(datasetId, context, source, cancellationToken);
+        if (model is null)
+        {
+            return NotFound(datasetId);
+        }
+
+        var format = context.Request.Query["$format"].ToString();
+        var json = format.StartsWith("json", StringComparison.OrdinalIgnoreCase) || format.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
+            || (format.Length == 0 && context.Request.Headers.Accept.ToString().Contains("application/json", StringComparison.OrdinalIgnoreCase)
+                && !context.Request.Headers.Accept.ToString().Contains("xml", StringComparison.OrdinalIgnoreCase));
+        if (format.Length > 0 && !json && !format.StartsWith("xml", StringComparison.OrdinalIgnoreCase) && !format.StartsWith("application/xml", StringComparison.OrdinalIgnoreCase))
+        {
+            return ODataResponses.Error(StatusCodes.Status406NotAcceptable, "UnsupportedFormat", $"$metadata is available as xml or json, not '{format}'.", "$format");
+        }
+
+        if (json)
+        {
+            return new JsonWriterResult(StatusCodes.Status200OK, "application/json;charset=utf-8", model.WriteCsdlJson);
+        }
+
+        context.Response.Headers["OData-Version"] = JsonWriterResult.ODataVersion(context.Request);
+        return TypedResults.Text(model.CsdlXml(), "application/xml", Encoding.UTF8);
+    }
+
+    static async Task<IResult> GetRecordsAsync(
+        string datasetId, HttpContext context, IQueryableDatasetSource source, QueryExecutor executor, IOptions<QueryOptions> options,
+        ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var model = await FindAsync(datasetId, context, source, cancellationToken);
+        if (model is null)
+        {
+            return NotFound(datasetId);
+        }
+
+        var request = context.Request;
+        var metadata = Metadata(request);
+        if (metadata is null)
+        {
+            return ODataResponses.Error(StatusCodes.Status406NotAcceptable, "UnsupportedFormat",
+                "This service answers in JSON only: $format=json (odata.metadata=minimal, none or full).", "$format");
+        }
+
+        try
+        {
+            var query = ODataQueryBuilder.Build(model, QueryOptionsOf(request));
+            var limits = options.Value;
+            if (query.Top > limits.MaxPageSize)
+            {
+                throw new QueryLimitException(QueryLimit.PageSize,
+                    $"$top may be at most {limits.MaxPageSize}. Leave $top out and follow @odata.nextLink to read more rows.");
+            }
+
+            var (pageSize, applied) = PageSize(request, limits);
+            var plan = query.Plan;
+            if (plan.IsGrouped)
+            {
+                // Aggregations answer in one response, bounded by the group limit.
+                plan = plan with { Take = (int)(query.Top ?? int.MaxValue - 1) };
+            }
+            else
+            {
+                plan = plan with { Take = (int)Math.Min(query.Top ?? long.MaxValue, pageSize) };
+                if (query.SkipToken is not null)
+                {
+                    var types = plan.OrderBy.Select(o => o.Expression.Type ?? ColumnType.String).ToList();
+                    plan = plan with { After = KeysetToken.Decode(query.SkipToken, types, "$skiptoken") };
+                }
+            }
+
+            var count = query.Count ? await executor.CountAsync(plan, cancellationToken) : (long?)null;
+            var result = await executor.ExecuteAsync(plan, cancellationToken);
+
+            string? nextLink = null;
+            var remaining = query.Top - result.Rows.Count;
+            if (result.Next is not null && remaining is null or > 0)
+            {
+                nextLink = NextLink(request, remaining, KeysetToken.Encode(result.Next));
+            }
+
+            var root = ServiceRoot(request, datasetId);
+            var selected = string.Join(",", result.Columns.Select(c => c.Name));
+            var ieee754 = request.Headers.Accept.ToString().Contains("IEEE754Compatible=true", StringComparison.OrdinalIgnoreCase)
+                || request.Query["$format"].ToString().Contains("IEEE754Compatible=true", StringComparison.OrdinalIgnoreCase);
+            var headers = applied is null ? null : new Dictionary<string, string> { ["Preference-Applied"] = applied };
+            var contentType = $"application/json;odata.metadata={metadata};odata.streaming=true;IEEE754Compatible={(ieee754 ? "true" : "false")};charset=utf-8";
+            return new JsonWriterResult(StatusCodes.Status200OK, contentType, writer =>
+            {
+                writer.WriteStartObject();
+                if (metadata != "none")
+                {
+                    writer.WriteString("@odata.context", $"{root}$metadata#{ODataModel.EntitySetName}({selected})");
+                }
+
+                if (count is not null)
+                {
+                    writer.WritePropertyName("@odata.count");
+                    ODataResponses.WriteValue(writer, count.Value, ieee754);
+                }
+
+                writer.WriteStartArray("value");
+                foreach (var row in result.Rows)
+                {
+                    writer.WriteStartObject();
+                    if (metadata == "full")
+                    {
+                        writer.WriteString("@odata.type", $"#{ODataModel.Namespace}.Record");
+                    }
+
+                    for (var i = 0; i < row.Length; i++)
+                    {
+                        writer.WritePropertyName(result.Columns[i].Name);
+                        ODataResponses.WriteValue(writer, row[i], ieee754);
+                    }
+
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteEndArray();
+                if (nextLink is not null)
+                {
+                    writer.WriteString("@odata.nextLink", nextLink);
+                }
+
+                writer.WriteEndObject();
+            }, headers);
+        }
+        catch (Exception e) when (e is QueryException or QueryLimitException)
+        {
+            return QueryError(e, loggers);
+        }
+    }
+
+    static async Task<IResult> GetCountAsync(
+        string datasetId, HttpContext context, IQueryableDatasetSource source, QueryExecutor executor, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var model = await FindAsync(datasetId, context, source, cancellationToken);
+        if (model is null)
+        {
+            return NotFound(datasetId);
+        }
+
+        try
+        {
+            var query = ODataQueryBuilder.Build(model, QueryOptionsOf(context.Request));
+            var count = await executor.CountAsync(query.Plan, cancellationToken);
+            context.Response.Headers["OData-Version"] = JsonWriterResult.ODataVersion(context.Request);
+            return TypedResults.Text(count.ToString(CultureInfo.InvariantCulture), "text/plain", Encoding.UTF8);
+        }
+        catch (Exception e) when (e is QueryException or QueryLimitException)
+        {
+            return QueryError(e, loggers);
+        }
+    }
+
+    /// <summary>The dataset's model as this caller may see it; <c>null</c> when it does not exist for them.</summary>
+    static async Task<ODataModel?> FindAsync(string datasetId, HttpContext context, IQueryableDatasetSource source, CancellationToken cancellationToken)
+    {
+        var dataset = await source.FindAsync(datasetId, cancellationToken);
+        var view = dataset?.VisibleTo(context.GetConsumer().Entitlements);
+        return view is null ? null : ODataModel.For(view);
+    }
+
+    static IResult NotFound(string datasetId) =>
+        ODataResponses.Error(StatusCodes.Status404NotFound, "DatasetNotFound", $"There is no published dataset '{datasetId}'.");
+
+    static IResult QueryError(Exception e, ILoggerFactory loggers) => e switch
+    {
+        QueryException query => ODataResponses.Error(StatusCodes.Status400BadRequest, "InvalidQuery", query.Message, query.Target),
+        QueryLimitException limit => ODataResponses.Error(StatusCodes.Status400BadRequest, limit.Limit + "LimitExceeded", limit.Message,
+            limit.Limit switch { QueryLimit.PageSize => "$top", QueryLimit.Groups => "$apply", _ => null }),
+        _ => throw e,
+    };
+
+    static IEnumerable<KeyValuePair<string, string>> QueryOptionsOf(HttpRequest request) =>
+        request.Query.Select(q => new KeyValuePair<string, string>(q.Key, q.Value.ToString()));
+
+    /// <summary>The requested metadata level (minimal, none or full), or <c>null</c> for a format other than JSON.</summary>
+    static string? Metadata(HttpRequest request)
+    {
+        var format = request.Query["$format"].ToString();
+        var accept = format.Length > 0 ? format : request.Headers.Accept.ToString();
+        if (format.Length > 0 && !format.StartsWith("json", StringComparison.OrdinalIgnoreCase) && !format.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        foreach (var level in new[] { "none", "full", "minimal" })
+        {
+            if (accept.Contains("odata.metadata=" + level, StringComparison.OrdinalIgnoreCase))
+            {
+                return level;
+            }
+        }
+
+        return "minimal";
+    }
+
+    /// <summary>The page size, honouring <c>Prefer: odata.maxpagesize</c> up to the configured maximum.</summary>
+    static (int PageSize, string? Applied) PageSize(HttpRequest request, QueryOptions limits)
+    {
+        foreach (var preference in request.Headers["Prefer"].SelectMany(h => (h ?? "").Split(',')))
+        {
+            var parts = preference.Split('=', 2, StringSplitOptions.TrimEntries);
+            if (parts.Length == 2 && parts[0].ToLowerInvariant() is "odata.maxpagesize" or "maxpagesize"
+                && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var asked) && asked > 0)
+            {
+                var size = Math.Min(asked, limits.MaxPageSize);
+                return (size, "odata.maxpagesize=" + size.ToString(CultureInfo.InvariantCulture));
+            }
+        }
+
+        return (limits.DefaultPageSize, null);
+    }
+
+    static string ServiceRoot(HttpRequest request, string datasetId) =>
+        $"{request.Scheme}://{request.Host}{request.PathBase}/odata/{Uri.EscapeDataString(datasetId)}/";
+
+    /// <summary>The same request for the next page: $skip is spent, $top shrinks by what was returned, and the token says where to resume.</summary>
+    static string NextLink(HttpRequest request, long? remainingTop, string token)
+    {
+        var parts = request.Query
+            .Where(q => q.Key.TrimStart('$') is not ("skip" or "skiptoken" or "top"))
+            .Select(q => Uri.EscapeDataString(q.Key) + "=" + Uri.EscapeDataString(q.Value.ToString()))
+            .ToList();
+        if (remainingTop is not null)
+        {
+            parts.Add("$top=" + remainingTop.Value.ToString(CultureInfo.InvariantCulture));
+        }
+
+        parts.Add("$skiptoken=" + token);
+        return $"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}?{string.Join("&", parts)}";
+    }
+}

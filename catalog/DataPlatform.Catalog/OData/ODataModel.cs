@@ -1,0 +1,110 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using System.Xml;
+using DataPlatform.Catalog.Query;
+using Microsoft.OData.Edm;
+using Microsoft.OData.Edm.Csdl;
+
+namespace DataPlatform.Catalog.OData;
+
+/// <summary>
+/// The EDM model of one dataset as one caller may see it: entity type <c>DataPlatform.Record</c> with a property
+/// per visible column, keyed on the key columns, in entity set <c>Records</c>. A dataset without a visible key is
+/// keyed on its row id, exposed as <c>_row_id</c>, because every OData entity type needs a key.
+/// </summary>
+sealed class ODataModel
+{
+    public const string Namespace = "DataPlatform";
+    public const string EntitySetName = "Records";
+
+    static readonly ConcurrentDictionary<(string Id, int Version, string Shape), ODataModel> _cache = new();
+
+    ODataModel(QueryableDataset dataset)
+    {
+        Dataset = dataset;
+        Model = new EdmModel();
+        EntityType = new EdmEntityType(Namespace, "Record");
+        foreach (var column in dataset.Columns)
+        {
+            var nullable = column.Nullable && !column.Key;
+            // Decimals have a variable scale: the schema does not fix the number of decimal places.
+            var property = column.Type == ColumnType.Decimal
+                ? EntityType.AddStructuralProperty(column.Name, EdmCoreModel.Instance.GetDecimal(null, null, nullable))
+                : EntityType.AddStructuralProperty(column.Name, Kind(column.Type), nullable);
+            if (column.Key)
+            {
+                EntityType.AddKeys(property);
+            }
+        }
+
+        var container = new EdmEntityContainer(Namespace, "Container");
+        EntitySet = container.AddEntitySet(EntitySetName, EntityType);
+        Model.AddElement(EntityType);
+        Model.AddElement(container);
+    }
+
+    /// <summary>The dataset view the model describes (with the row id column added when it is the key).</summary>
+    public QueryableDataset Dataset { get; }
+
+    public EdmModel Model { get; }
+
+    public EdmEntityType EntityType { get; }
+
+    public EdmEntitySet EntitySet { get; }
+
+    /// <summary>The model for <paramref name="view"/>, a dataset already narrowed to what the caller may see.</summary>
+    public static ODataModel For(QueryableDataset view)
+    {
+        if (!view.Columns.Any(c => c.Key))
+        {
+            view = view with
+            {
+                Columns = [new QueryableColumn(QueryableDataset.RowIdColumn, QueryableDataset.RowIdColumn, ColumnType.Integer, Nullable: false, Key: true), .. view.Columns],
+            };
+        }
+
+        var shape = string.Join(",", view.Columns.Select(c => c.Name + ":" + c.Type + ":" + c.Nullable + ":" + c.Key));
+        if (_cache.Count > 10_000)
+        {
+            _cache.Clear();
+        }
+
+        return _cache.GetOrAdd((view.Id, view.Version, shape), _ => new ODataModel(view));
+    }
+
+    /// <summary>The model as CSDL XML, the default form of <c>$metadata</c>.</summary>
+    public string CsdlXml()
+    {
+        var builder = new StringBuilder();
+        using (var xml = XmlWriter.Create(builder, new XmlWriterSettings { Indent = true }))
+        {
+            if (!CsdlWriter.TryWriteCsdl(Model, xml, CsdlTarget.OData, out var errors))
+            {
+                throw new InvalidOperationException("The generated model cannot be written: " + string.Join("; ", errors));
+            }
+        }
+
+        // A StringBuilder makes the declaration say utf-16; the bytes sent are UTF-8.
+        return builder.ToString().Replace("encoding=\"utf-16\"", "encoding=\"utf-8\"", StringComparison.Ordinal);
+    }
+
+    /// <summary>Writes the model as CSDL JSON, the form <c>$metadata?$format=json</c> asks for.</summary>
+    public void WriteCsdlJson(Utf8JsonWriter writer)
+    {
+        if (!CsdlWriter.TryWriteCsdl(Model, writer, out var errors))
+        {
+            throw new InvalidOperationException("The generated model cannot be written: " + string.Join("; ", errors));
+        }
+    }
+
+    public static EdmPrimitiveTypeKind Kind(ColumnType type) => type switch
+    {
+        ColumnType.String => EdmPrimitiveTypeKind.String,
+        ColumnType.Integer => EdmPrimitiveTypeKind.Int64,
+        ColumnType.Decimal => EdmPrimitiveTypeKind.Decimal,
+        ColumnType.Boolean => EdmPrimitiveTypeKind.Boolean,
+        ColumnType.Date => EdmPrimitiveTypeKind.Date,
+        _ => EdmPrimitiveTypeKind.DateTimeOffset,
+    };
+}

@@ -1,0 +1,37 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace DataPlatform.Catalog.Query;
+
+/// <summary>The limits of the query core, bound from <c>Catalog:Query</c>; both front doors share them.</summary>
+public sealed class QueryOptions
+{
+    public const string SectionName = "Catalog:Query";
+
+    /// <summary>Rows per page when the client does not ask for fewer.</summary>
+    [Range(1, 100_000)]
+    public int DefaultPageSize { get; set; } = 1_000;
+
+    /// <summary>The most rows one page may hold, whatever the client asks for (<c>$top</c>, <c>first</c>, <c>odata.maxpagesize</c>).</summary>
+    [Range(1, 100_000)]
+    public int MaxPageSize { get; set; } = 10_000;
+
+    /// <summary>The most groups an aggregation may produce before the query is refused.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxGroups { get; set; } = 10_000;
+
+    /// <summary>How long one statement may run before it is cancelled and the client told so.</summary>
+    [Range(1, 3_600)]
+    public int StatementTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// The most a GraphQL document may cost, counting each field once per row it may return (a connection's
+    /// <c>first</c> multiplies its children). The default admits a full page of a wide dataset, and refuses a
+    /// document that asks for many full pages at once.
+    /// </summary>
+    [Range(1, 100_000_000)]
+    public int MaxGraphQLComplexity { get; set; } = 500_000;
+
+    /// <summary>The deepest a GraphQL document may nest; the standard introspection query needs 13.</summary>
+    [Range(1, 100)]
+    public int MaxGraphQLDepth { get; set; } = 15;
+}

@@ -1,0 +1,187 @@
+using System.Net;
+using DataPlatform.Catalog.Query;
+using DataPlatform.Catalog.Tests.Query;
+using DataPlatform.Contracts.Access;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DataPlatform.Catalog.Tests.GraphQL;
+
+/// <summary>GraphQL over real tables through a real catalog host: typed fields, filters, paging, aggregates, access.</summary>
+public abstract class GraphQLDatasetTests(PlatformFixture platform)
+{
+    static readonly Contracts.ConsumerContext.ConsumerContext _developer = PlatformFixture.Consumer("acct-graphql");
+
+    static string Field(QueryableDataset dataset) => dataset.Id.Replace('-', '_');
+
+    [Fact]
+    public async Task Where_and_orderBy_return_the_same_rows_as_the_independent_computation()
+    {
+        var dataset = await PeopleTable.CreateAsync(platform);
+        await using var catalog = await CatalogWithDatasets.StartAsync(platform, new TestDatasetRegistry(dataset));
+        using var client = catalog.Client();
+
+        var (status, body, raw) = await GraphQLEndpointTests.PostAsync(client, $$"""
+            {
+              {{Field(dataset)}}(
+                where: { or: [{ province: { eq: "Hà Nội" } }, { province: { in: ["Đà Nẵng"] } }], age: { gte: 30 }, not: { name: { startsWith: "Trần" } } }
+                orderBy: [{ field: age, direction: DESC }, { field: name }]
+                first: 100) {
+                totalCount
+                nodes { code name age born registered }
+              }
+            }
+            """);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.False(body.TryGetProperty("errors", out var errors), errors.ToString());
+        var expected = PeopleTable.Rows
+            .Where(p => (p.Province == "Hà Nội" || p.Province == "Đà Nẵng") && p.Age >= 30 && p.Name is not null && !p.Name.StartsWith("Trần", StringComparison.Ordinal))
+            .OrderByDescending(p => p.Age).ThenBy(p => p.Name is not null).ThenBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.RowId).ToList();
+        var connection = body.GetProperty("data").GetProperty(Field(dataset));
+        Assert.Equal(expected.Count, connection.GetProperty("totalCount").GetInt64());
+        Assert.Equal(expected.Select(p => p.Code), connection.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("code").GetString()));
+        Assert.Contains("\"Nguyễn Văn An\"", raw);
+        var first = connection.GetProperty("nodes").EnumerateArray().Single(n => n.GetProperty("code").GetString() == "P001");
+        Assert.Equal("1986-03-15", first.GetProperty("born").GetString());
+        Assert.StartsWith("2024-03-15T08:30:00", first.GetProperty("registered").GetString());
+    }
+
+    [Fact]
+    public async Task Cursor_paging_visits_every_row_once()
+    {
+        var dataset = await PeopleTable.CreateAsync(platform);
+        await using var catalog = await CatalogWithDatasets.StartAsync(platform, new TestDatasetRegistry(dataset));
+        using var client = catalog.Client();
+
+        var codes = new List<string>();
+        string? after = null;
+        do
+        {
+            var (_, body, _) = await GraphQLEndpointTests.PostAsync(client,
+                $"query($after: String) {{ {Field(dataset)}(first: 11, after: $after, orderBy: [{{ field: income, direction: DESC }}]) {{ edges {{ cursor node {{ code }} }} pageInfo {{ hasNextPage endCursor }} }} }}",
+                new { after });
+            var connection = body.GetProperty("data").GetProperty(Field(dataset));
+            codes.AddRange(connection.GetProperty("edges").EnumerateArray().Select(e => e.GetProperty("node").GetProperty("code").GetString()!));
+            var pageInfo = connection.GetProperty("pageInfo");
+            after = pageInfo.GetProperty("hasNextPage").GetBoolean() ? pageInfo.GetProperty("endCursor").GetString() : null;
+        }
+        while (after is not null);
+
+        var expected = PeopleTable.Rows.OrderBy(p => p.Income is null).ThenByDescending(p => p.Income).ThenBy(p => p.RowId).Select(p => p.Code);
+        Assert.Equal(expected, codes);
+    }
+
+    [Fact]
+    public async Task Aggregate_groups_and_sums_like_the_independent_computation()
+    {
+        var dataset = await PeopleTable.CreateAsync(platform);
+        await using var catalog = await CatalogWithDatasets.StartAsync(platform, new TestDatasetRegistry(dataset));
+        using var client = catalog.Client();
+
+        var (_, body, _) = await GraphQLEndpointTests.PostAsync(client,
+            $"{{ {Field(dataset)}(where: {{ age: {{ gt: 25 }} }}) {{ aggregate(groupBy: [province]) {{ key {{ province }} count sum {{ age }} max {{ born }} }} }} }}");
+
+        Assert.False(body.TryGetProperty("errors", out var errors), errors.ToString());
+        var groups = body.GetProperty("data").GetProperty(Field(dataset)).GetProperty("aggregate").EnumerateArray().ToList();
+        var expected = PeopleTable.Rows.Where(p => p.Age > 25).GroupBy(p => p.Province).ToList();
+        Assert.Equal(expected.Count, groups.Count);
+        foreach (var group in expected)
+        {
+            var actual = groups.Single(g => g.GetProperty("key").GetProperty("province").GetString() == group.Key);
+            Assert.Equal(group.Count(), actual.GetProperty("count").GetInt64());
+            Assert.Equal(group.Sum(p => p.Age), actual.GetProperty("sum").GetProperty("age").GetInt64());
+            Assert.Equal(group.Max(p => p.Born)?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), actual.GetProperty("max").GetProperty("born").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task Restricted_datasets_and_personal_columns_are_only_in_the_schema_of_entitled_callers()
+    {
+        var open = await PeopleTable.CreateAsync(platform);
+        var restricted = await PeopleTable.CreateAsync(platform, access: AccessLevel.Restricted);
+        await using var catalog = await CatalogWithDatasets.StartAsync(platform, new TestDatasetRegistry(open, restricted));
+        using var stranger = catalog.Client(_developer);
+        using var entitled = catalog.Client(_developer with { Entitlements = [restricted.Entitlement, open.Entitlement] });
+
+        var strangerFields = await RootFieldsAsync(stranger);
+        var entitledFields = await RootFieldsAsync(entitled);
+        var (_, denied, _) = await GraphQLEndpointTests.PostAsync(stranger, $"{{ {Field(open)}(first: 1) {{ nodes {{ citizen_id }} }} }}");
+        var (_, allowed, _) = await GraphQLEndpointTests.PostAsync(entitled, $"{{ {Field(restricted)}(where: {{ code: {{ eq: \"P001\" }} }}) {{ nodes {{ citizen_id }} }} }}");
+
+        Assert.Contains(Field(open), strangerFields);
+        Assert.DoesNotContain(Field(restricted), strangerFields);
+        Assert.Contains(Field(restricted), entitledFields);
+        Assert.Contains("citizen_id", denied.GetProperty("errors")[0].GetProperty("message").GetString());
+        Assert.Equal("001086000001", allowed.GetProperty("data").GetProperty(Field(restricted)).GetProperty("nodes")[0].GetProperty("citizen_id").GetString());
+    }
+
+    [Fact]
+    public async Task A_newly_published_dataset_appears_in_the_schema_without_a_restart()
+    {
+        var first = await PeopleTable.CreateAsync(platform);
+        var registry = new TestDatasetRegistry(first);
+        await using var catalog = await CatalogWithDatasets.StartAsync(platform, registry);
+        using var client = catalog.Client();
+        Assert.Contains(Field(first), await RootFieldsAsync(client));
+
+        var second = await PeopleTable.CreateAsync(platform);
+        registry.Add(second);
+        catalog.Services.GetRequiredService<QueryableDatasetChanges>().NotifyChanged();
+
+        Assert.Contains(Field(second), await RootFieldsAsync(client));
+    }
+
+    [Fact]
+    public async Task A_value_of_the_wrong_type_is_an_error_naming_the_argument()
+    {
+        var dataset = await PeopleTable.CreateAsync(platform);
+        await using var catalog = await CatalogWithDatasets.StartAsync(platform, new TestDatasetRegistry(dataset));
+        using var client = catalog.Client();
+
+        var (status, body, _) = await GraphQLEndpointTests.PostAsync(client, $"{{ {Field(dataset)}(where: {{ age: {{ gt: \"old\" }} }}) {{ totalCount }} }}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var error = body.GetProperty("errors")[0];
+        Assert.Contains("gt", error.GetProperty("message").GetString());
+        Assert.True(error.TryGetProperty("locations", out var _));
+    }
+
+    [Fact]
+    public async Task Asking_for_more_rows_than_a_page_may_hold_is_an_error()
+    {
+        var dataset = await PeopleTable.CreateAsync(platform);
+        await using var catalog = await CatalogWithDatasets.StartAsync(platform, new TestDatasetRegistry(dataset));
+        using var client = catalog.Client();
+
+        var (_, body, _) = await GraphQLEndpointTests.PostAsync(client, $"{{ {Field(dataset)}(first: 10001) {{ nodes {{ code }} }} }}");
+
+        Assert.Contains("first must be between 0 and 10000", body.GetProperty("errors")[0].GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task A_document_more_complex_than_the_limit_is_refused_before_it_runs()
+    {
+        var dataset = await PeopleTable.CreateAsync(platform);
+        await using var catalog = await CatalogWithDatasets.StartAsync(platform, new TestDatasetRegistry(dataset));
+        using var client = catalog.Client();
+        var aliases = string.Concat(Enumerable.Range(0, 30).Select(i => $" a{i}: {Field(dataset)}(first: 10000) {{ nodes {{ code name age income born }} }}"));
+
+        var (status, body, _) = await GraphQLEndpointTests.PostAsync(client, "{" + aliases + " }");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("complex", body.GetProperty("errors")[0].GetProperty("message").GetString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    static async Task<List<string>> RootFieldsAsync(HttpClient client)
+    {
+        var (_, body, _) = await GraphQLEndpointTests.PostAsync(client, "{ __schema { queryType { fields { name } } } }");
+        return body.GetProperty("data").GetProperty("__schema").GetProperty("queryType").GetProperty("fields").EnumerateArray()
+            .Select(f => f.GetProperty("name").GetString()!).ToList();
+    }
+}
+
+[Collection(EmbeddedCollection.Name)]
+public sealed class GraphQLDatasetTests_Embedded(EmbeddedPlatformFixture platform) : GraphQLDatasetTests(platform);
+
+[Collection(ProductionCollection.Name)]
+public sealed class GraphQLDatasetTests_Production(ProductionPlatformFixture platform) : GraphQLDatasetTests(platform);
