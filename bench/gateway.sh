@@ -6,17 +6,21 @@
 #   gateway  the full gateway: API key, limits and quotas (one EVALSHA), metering (journal + batched flush)
 # It prints RPS, p50 and p99 per setup (median of the rounds), the ratios, and Redis commands per proxied request
 # from INFO commandstats. Needs wrk and redis-server (apt-get install wrk redis-server).
+# ROUNDS=3 DURATION=10s by default; KEEP=<folder> keeps the raw wrk outputs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rounds="${ROUNDS:-3}"
 duration="${DURATION:-10s}"
-work=$(mktemp -d /tmp/gateway-bench.XXXXXX)
+work=${KEEP:-$(mktemp -d /tmp/gateway-bench.XXXXXX)}
+mkdir -p "$work"
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  sleep 2
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$work"
+  [ -n "${KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
 
@@ -39,10 +43,10 @@ pids+=($!)
 direct="http://127.0.0.1:$(free_port)"
 yarp="http://127.0.0.1:$(free_port)"
 gateway="http://127.0.0.1:$(free_port)"
-tail -f /dev/null | dotnet "$bench" upstream "$direct" >"$work/upstream.log" 2>&1 & pids+=($!)
+dotnet "$bench" upstream "$direct" >"$work/upstream.log" 2>&1 & pids+=($!)
 wait_ready "$work/upstream.log"
-tail -f /dev/null | dotnet "$bench" yarp "$yarp" "$direct" >"$work/yarp.log" 2>&1 & pids+=($!)
-tail -f /dev/null | dotnet "$bench" gateway "$gateway" "$direct" "127.0.0.1:$redis_port" "$work/data" >"$work/gateway.log" 2>&1 & pids+=($!)
+dotnet "$bench" yarp "$yarp" "$direct" >"$work/yarp.log" 2>&1 & pids+=($!)
+dotnet "$bench" gateway "$gateway" "$direct" "127.0.0.1:$redis_port" "$work/data" >"$work/gateway.log" 2>&1 & pids+=($!)
 wait_ready "$work/yarp.log"
 wait_ready "$work/gateway.log"
 key=$(sed -n 's/^key=//p' "$work/gateway.log")
@@ -79,10 +83,15 @@ python3 - "$work" "$rounds" <<'PY'
 import re, statistics, sys, pathlib
 work, rounds = pathlib.Path(sys.argv[1]), int(sys.argv[2])
 def ms(text):
-    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+    match = re.match(r"([\d.]+)(us|ms|s|m)", text)
+    if match is None:
+        raise SystemExit(f"cannot read the latency {text!r}")
+    value, unit = match.groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 def parse(path):
     text = path.read_text()
+    if "Requests/sec" not in text:
+        raise SystemExit(f"{path.name} holds no wrk result:\n{text}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     p50 = ms(re.search(r"50%\s+(\S+)", text).group(1))
     p99 = ms(re.search(r"99%\s+(\S+)", text).group(1))
