@@ -6,7 +6,8 @@
 #   gateway  the full gateway: API key, limits and quotas (one EVALSHA), metering (journal + batched flush)
 # It prints RPS, p50 and p99 per setup (median of the rounds), the ratios, and Redis commands per proxied request
 # from INFO commandstats. Needs wrk and redis-server (apt-get install wrk redis-server).
-# ROUNDS=3 DURATION=10s by default; KEEP=<folder> keeps the raw wrk outputs.
+# ROUNDS=3 DURATION=10s by default; KEEP=<folder> keeps the raw wrk outputs; ANALYZE_ONLY=1 KEEP=<folder>
+# prints the figures of a kept run again without measuring.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +35,8 @@ free_port() {
 
 wait_ready() { for _ in $(seq 200); do grep -q '^ready' "$1" 2>/dev/null && return 0; sleep 0.1; done; cat "$1"; exit 1; }
 
+if [ -n "${ANALYZE_ONLY:-}" ]; then SKIP_RUN=1; fi
+if [ -z "${SKIP_RUN:-}" ]; then
 dotnet build bench/gateway -c Release --nologo -v quiet -clp:ErrorsOnly >/dev/null
 bench="bench/gateway/bin/Release/net10.0/GatewayBench.dll"
 
@@ -78,6 +81,7 @@ for round in $(seq "$rounds"); do
   echo "round $round done"
 done
 redis-cli -p "$redis_port" INFO commandstats >"$work/commandstats.txt"
+fi
 
 python3 - "$work" "$rounds" <<'PY'
 import re, statistics, sys, pathlib
@@ -93,8 +97,8 @@ def parse(path):
     if "Requests/sec" not in text:
         raise SystemExit(f"{path.name} holds no wrk result:\n{text}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-    p50 = ms(re.search(r"50%\s+(\S+)", text).group(1))
-    p99 = ms(re.search(r"99%\s+(\S+)", text).group(1))
+    p50 = ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1))
+    p99 = ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
     requests = int(re.search(r"(\d+) requests in", text).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     return rps, p50, p99, requests, int(non2xx.group(1)) if non2xx else 0
