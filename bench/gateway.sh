@@ -6,17 +6,22 @@
 #   gateway  the full gateway: API key, limits and quotas (one EVALSHA), metering (journal + batched flush)
 # It prints RPS, p50 and p99 per setup (median of the rounds), the ratios, and Redis commands per proxied request
 # from INFO commandstats. Needs wrk and redis-server (apt-get install wrk redis-server).
+# ROUNDS=3 DURATION=10s by default; KEEP=<folder> keeps the raw wrk outputs; ANALYZE_ONLY=1 KEEP=<folder>
+# prints the figures of a kept run again without measuring.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rounds="${ROUNDS:-3}"
 duration="${DURATION:-10s}"
-work=$(mktemp -d /tmp/gateway-bench.XXXXXX)
+work=${KEEP:-$(mktemp -d /tmp/gateway-bench.XXXXXX)}
+mkdir -p "$work"
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  sleep 2
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$work"
+  [ -n "${KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
 
@@ -30,6 +35,8 @@ free_port() {
 
 wait_ready() { for _ in $(seq 200); do grep -q '^ready' "$1" 2>/dev/null && return 0; sleep 0.1; done; cat "$1"; exit 1; }
 
+if [ -n "${ANALYZE_ONLY:-}" ]; then SKIP_RUN=1; fi
+if [ -z "${SKIP_RUN:-}" ]; then
 dotnet build bench/gateway -c Release --nologo -v quiet -clp:ErrorsOnly >/dev/null
 bench="bench/gateway/bin/Release/net10.0/GatewayBench.dll"
 
@@ -39,10 +46,10 @@ pids+=($!)
 direct="http://127.0.0.1:$(free_port)"
 yarp="http://127.0.0.1:$(free_port)"
 gateway="http://127.0.0.1:$(free_port)"
-tail -f /dev/null | dotnet "$bench" upstream "$direct" >"$work/upstream.log" 2>&1 & pids+=($!)
+dotnet "$bench" upstream "$direct" >"$work/upstream.log" 2>&1 & pids+=($!)
 wait_ready "$work/upstream.log"
-tail -f /dev/null | dotnet "$bench" yarp "$yarp" "$direct" >"$work/yarp.log" 2>&1 & pids+=($!)
-tail -f /dev/null | dotnet "$bench" gateway "$gateway" "$direct" "127.0.0.1:$redis_port" "$work/data" >"$work/gateway.log" 2>&1 & pids+=($!)
+dotnet "$bench" yarp "$yarp" "$direct" >"$work/yarp.log" 2>&1 & pids+=($!)
+dotnet "$bench" gateway "$gateway" "$direct" "127.0.0.1:$redis_port" "$work/data" >"$work/gateway.log" 2>&1 & pids+=($!)
 wait_ready "$work/yarp.log"
 wait_ready "$work/gateway.log"
 key=$(sed -n 's/^key=//p' "$work/gateway.log")
@@ -74,18 +81,24 @@ for round in $(seq "$rounds"); do
   echo "round $round done"
 done
 redis-cli -p "$redis_port" INFO commandstats >"$work/commandstats.txt"
+fi
 
 python3 - "$work" "$rounds" <<'PY'
 import re, statistics, sys, pathlib
 work, rounds = pathlib.Path(sys.argv[1]), int(sys.argv[2])
 def ms(text):
-    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+    match = re.match(r"([\d.]+)(us|ms|s|m)", text)
+    if match is None:
+        raise SystemExit(f"cannot read the latency {text!r}")
+    value, unit = match.groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 def parse(path):
     text = path.read_text()
+    if "Requests/sec" not in text:
+        raise SystemExit(f"{path.name} holds no wrk result:\n{text}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-    p50 = ms(re.search(r"50%\s+(\S+)", text).group(1))
-    p99 = ms(re.search(r"99%\s+(\S+)", text).group(1))
+    p50 = ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1))
+    p99 = ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
     requests = int(re.search(r"(\d+) requests in", text).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     return rps, p50, p99, requests, int(non2xx.group(1)) if non2xx else 0

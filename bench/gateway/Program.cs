@@ -10,7 +10,7 @@ using Yarp.ReverseProxy.Configuration;
 //   GatewayBench yarp <url> <upstream>                    a bare YARP pass-through, one route, no middleware
 //   GatewayBench gateway <url> <upstream> <redis> <data>  the full gateway: keys, limits, quotas, metering
 // The gateway role issues one API key (limits far above what the machine can send) and prints it.
-// Each role runs until stdin closes.
+// Each role runs until it gets SIGTERM (or Ctrl+C).
 var role = args[0];
 var url = args[1];
 WebApplication? app = null;
@@ -72,7 +72,10 @@ switch (role)
 
 Console.WriteLine("ready");
 Console.Out.Flush();
-await Console.In.ReadToEndAsync();
+var lifetime = (gateway?.App ?? app!).Lifetime;
+var stopping = new TaskCompletionSource();
+lifetime.ApplicationStopping.Register(stopping.SetResult);
+await stopping.Task;
 if (gateway is not null)
 {
     await gateway.DisposeAsync();

@@ -1,5 +1,4 @@
 using DataPlatform.Contracts.ConsumerContext;
-using DataPlatform.ServiceDefaults.ConsumerContext;
 using Yarp.ReverseProxy.Transforms;
 
 namespace DataPlatform.Gateway.ConsumerContext;
@@ -9,7 +8,7 @@ namespace DataPlatform.Gateway.ConsumerContext;
 /// consumer context the gateway established, signed. An outside client therefore cannot claim to be
 /// anyone: whatever it puts in these headers never reaches an upstream.
 /// </summary>
-sealed class ConsumerContextTransform(ConsumerContextSecret secret, TimeProvider time) : RequestTransform
+sealed class ConsumerContextTransform(SignedContextCache signed) : RequestTransform
 {
     public override ValueTask ApplyAsync(RequestTransformContext context)
     {
@@ -31,10 +30,9 @@ sealed class ConsumerContextTransform(ConsumerContextSecret secret, TimeProvider
             }
         }
 
-        var consumer = context.HttpContext.Features.Get<ConsumerFeature>()?.Consumer
-            ?? Contracts.ConsumerContext.ConsumerContext.Anonymous(
-                context.HttpContext.Connection.RemoteIpAddress?.ToString(), time.GetUtcNow());
-        headers.TryAddWithoutValidation(ConsumerContextHeader.Name, ConsumerContextHeader.Sign(consumer, secret.Key));
+        var value = context.HttpContext.Features.Get<SignedConsumerFeature>()?.Header
+            ?? signed.ForAnonymous(context.HttpContext.Connection.RemoteIpAddress?.ToString()).Signed.Header;
+        headers.TryAddWithoutValidation(ConsumerContextHeader.Name, value);
         return ValueTask.CompletedTask;
     }
 }

@@ -18,6 +18,7 @@ sealed partial class UsageFlusher(
     UsageJournal journal,
     IConnectionMultiplexer redis,
     IOptions<GatewayOptions> options,
+    IHostApplicationLifetime lifetime,
     ILogger<UsageFlusher> logger) : BackgroundService
 {
     static readonly LuaScript _script = LuaScript.Prepare(RedisLimiter.Load("flush.lua"));
@@ -34,6 +35,9 @@ sealed partial class UsageFlusher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Hosted services stop before the web server has drained its requests, so the last flush waits for
+        // the whole host to stop: responses completed during the drain are journaled and flushed too.
+        lifetime.ApplicationStopped.Register(FlushAtExit);
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(_options.FlushIntervalMilliseconds));
         try
         {
@@ -44,19 +48,19 @@ sealed partial class UsageFlusher(
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Stopping: StopAsync makes the final flush.
+            // Stopping: FlushAtExit makes the final flush once the server has drained.
         }
     }
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    void FlushAtExit()
     {
-        await base.StopAsync(cancellationToken);
         journal.Dispose();
-        var flushed = await FlushOnceAsync();
+        // What Redis does not take now stays in the folder, which the next instance adopts.
+        var flushed = FlushOnceAsync().WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(task => task.IsCompletedSuccessfully && task.Result).GetAwaiter().GetResult();
         journal.ReleaseFolder(delete: flushed && !journal.ClosedSegments().Any());
         foreach (var folder in _adopted.Values)
         {
-            await folder.DisposeAsync();
+            folder.Dispose();
         }
     }
 

@@ -27,6 +27,7 @@ static class GatewayPolicies
         builder.Services.AddSingleton<LocalLimiter>();
         builder.Services.AddSingleton<UsageJournal>();
         builder.Services.AddSingleton<PolicyStep>();
+        builder.Services.AddSingleton<ConsumerContext.SignedContextCache>();
         builder.Services.AddHostedService<ScriptPreloader>();
         builder.Services.AddHostedService<InvalidationListener>();
         builder.Services.AddHostedService<UsageFlusher>();

@@ -3,9 +3,9 @@ using DataPlatform.Contracts.Access;
 using DataPlatform.Contracts.Problems;
 using DataPlatform.Gateway.ApiKeys;
 using DataPlatform.Gateway.Authorization;
+using DataPlatform.Gateway.ConsumerContext;
 using DataPlatform.Gateway.Metering;
 using DataPlatform.Gateway.RateLimiting;
-using DataPlatform.ServiceDefaults.ConsumerContext;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using ConsumerContextRecord = DataPlatform.Contracts.ConsumerContext.ConsumerContext;
@@ -25,6 +25,7 @@ sealed partial class PolicyStep(
     LocalLimiter local,
     RedisCircuitBreaker breaker,
     UsageJournal journal,
+    SignedContextCache signedContexts,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<PolicyStep> logger)
@@ -87,17 +88,11 @@ sealed partial class PolicyStep(
             return;
         }
 
-        if (descriptor is not null)
-        {
-            context.Features.Set(new ConsumerFeature(new ConsumerContextRecord(
-                descriptor.ConsumerId, descriptor.AccountId, descriptor.Roles, descriptor.Entitlements,
-                descriptor.Limits.PlanId, clientIp, now)));
-        }
-        else if (context.Request.Headers.ContainsKey("X-Original-For"))
-        {
-            // The client address came from a trusted proxy's X-Forwarded-For; the upstream should see that one.
-            context.Features.Set(new ConsumerFeature(ConsumerContextRecord.Anonymous(clientIp, now)));
-        }
+        var (consumer, signed) = descriptor is null
+            ? signedContexts.ForAnonymous(clientIp)
+            : signedContexts.ForKey(descriptor, clientIp);
+        context.Features.Set(consumer);
+        context.Features.Set(signed);
 
         var body = new CountingResponseBody(context.Features.GetRequiredFeature<IHttpResponseBodyFeature>());
         context.Features.Set<IHttpResponseBodyFeature>(body);
@@ -190,7 +185,10 @@ sealed partial class PolicyStep(
         {
             try
             {
-                var decision = await limiter.DecideAsync(consumerId, policy).WaitAsync(breaker.Timeout);
+                var pending = limiter.DecideAsync(consumerId, policy);
+                // The multiplexer times out by itself after its own timeout; a separate timer per request is only
+                // worth its cost when the configured timeout is shorter than that.
+                var decision = await (breaker.NeedsOwnTimeout ? pending.WaitAsync(breaker.Timeout) : pending);
                 breaker.Succeeded();
                 RateLimitHeaders.Write(context.Response.Headers, policy, decision);
                 if (decision.Allowed)
@@ -257,8 +255,22 @@ sealed partial class PolicyStep(
         }
     }
 
-    IResult Unavailable(string detail) => Problem(StatusCodes.Status503ServiceUnavailable, "Service temporarily unavailable",
-        GatewayProblemTypes.LimiterUnavailable, detail, ("retryAfter", (int)Math.Ceiling(_options.Redis.OpenSeconds)));
+    IResult Unavailable(string detail)
+    {
+        var retryAfter = (int)Math.Ceiling(_options.Redis.OpenSeconds);
+        return new WithRetryAfter(retryAfter, Problem(StatusCodes.Status503ServiceUnavailable, "Service temporarily unavailable",
+            GatewayProblemTypes.LimiterUnavailable, detail, ("retryAfter", retryAfter)));
+    }
+
+    /// <summary>A refusal that also tells the client, in the standard header, when to try again.</summary>
+    sealed class WithRetryAfter(int seconds, IResult inner) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            return inner.ExecuteAsync(httpContext);
+        }
+    }
 
     static IResult Problem(int status, string title, string type, string detail, params (string Name, object? Value)[] extensions) =>
         Results.Problem(detail, statusCode: status, title: title, type: type,

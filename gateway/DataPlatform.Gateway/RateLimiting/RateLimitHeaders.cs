@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 
@@ -13,10 +14,19 @@ static class RateLimitHeaders
     public const string PolicyName = "RateLimit-Policy";
     public const string Name = "RateLimit";
 
+    // The policy field changes only with the plan and the month's length, so each distinct one is built once.
+    static readonly ConcurrentDictionary<(LimitPolicy, long), string> _policyFields = new();
+    [ThreadStatic]
+    static StringBuilder? _policies;
+    [ThreadStatic]
+    static StringBuilder? _state;
+
     public static void Write(IHeaderDictionary headers, LimitPolicy policy, in LimitDecision decision)
     {
-        var policies = new StringBuilder(128);
-        var state = new StringBuilder(96);
+        var policies = _policies ??= new StringBuilder(160);
+        var state = _state ??= new StringBuilder(128);
+        policies.Clear();
+        state.Clear();
         if (policy.BurstPerSecond > 0)
         {
             Item(policies, state, "burst", policy.BurstPerSecond, 1, null, decision.BurstRemaining, decision.BurstReset);
@@ -41,7 +51,16 @@ static class RateLimitHeaders
 
         if (policies.Length > 0)
         {
-            headers[PolicyName] = policies.ToString();
+            if (!_policyFields.TryGetValue((policy, decision.MonthSeconds), out var policyField))
+            {
+                policyField = policies.ToString();
+                if (_policyFields.Count < 10_000)
+                {
+                    _policyFields[(policy, decision.MonthSeconds)] = policyField;
+                }
+            }
+
+            headers[PolicyName] = policyField;
             headers[Name] = state.ToString();
         }
     }

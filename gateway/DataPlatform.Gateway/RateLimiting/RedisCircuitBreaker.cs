@@ -24,6 +24,9 @@ sealed partial class RedisCircuitBreaker(
     /// <summary>The per-call timeout.</summary>
     public TimeSpan Timeout => TimeSpan.FromMilliseconds(_options.TimeoutMilliseconds);
 
+    /// <summary>True when <see cref="Timeout"/> is shorter than the multiplexer's own timeout, so callers must enforce it.</summary>
+    public bool NeedsOwnTimeout { get; } = options.Value.Redis.TimeoutMilliseconds < redis.TimeoutMilliseconds;
+
     /// <summary>True when calls may go to Redis now (closed, or half-open and this caller is the probe).</summary>
     public bool TryEnter()
     {

@@ -12,8 +12,8 @@ namespace DataPlatform.Gateway.RateLimiting;
 /// </summary>
 sealed class RedisLimiter(IConnectionMultiplexer redis)
 {
-    /// <summary>The hash, under the consumer's limiter prefix, that holds the monthly quota counters.</summary>
-    public const string QuotaSuffix = "quota";
+    /// <summary>The hash, under the consumer's limiter prefix, that holds the limiter's state and the month's counts.</summary>
+    public const string QuotaSuffix = "state";
 
     /// <summary>The quota hash field counting requests in a month (<c>yyyyMM</c>, Asia/Ho_Chi_Minh).</summary>
     public static string RequestsField(string month) => "requests:" + month;
@@ -22,6 +22,7 @@ sealed class RedisLimiter(IConnectionMultiplexer redis)
     public static string BytesField(string month) => "bytes:" + month;
 
     static readonly LuaScript _script = LuaScript.Prepare(ReadScript("limiter.lua"));
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, RedisKey[]> _keys = new(StringComparer.Ordinal);
 
     /// <summary>The script text, loaded on each server at start so that requests use EVALSHA.</summary>
     public static LuaScript Script => _script;
@@ -32,13 +33,11 @@ sealed class RedisLimiter(IConnectionMultiplexer redis)
     /// <param name="nowMicroseconds">A fixed clock for tests of the month boundary; <c>null</c> uses the server's clock.</param>
     public async Task<LimitDecision> DecideAsync(string consumerId, LimitPolicy policy, long? nowMicroseconds = null)
     {
-        var prefix = RedisKeys.LimiterPrefix(consumerId);
         var result = await redis.GetDatabase().ScriptEvaluateAsync(
             _script.ExecutableScript,
-            [prefix + "burst", prefix + "minute", prefix + QuotaSuffix],
+            KeysOf(consumerId),
             [
                 nowMicroseconds is { } now ? now.ToString(CultureInfo.InvariantCulture) : RedisValue.EmptyString,
-                RedisValue.EmptyString,
                 policy.BurstPerSecond,
                 policy.RequestsPerMinute,
                 policy.MonthlyRequests,
@@ -57,6 +56,23 @@ sealed class RedisLimiter(IConnectionMultiplexer redis)
             (long)values[8],
             (int)values[9],
             (string?)values[10]);
+    }
+
+    /// <summary>A consumer's limiter key, built once: the request path should not concatenate it each time.</summary>
+    RedisKey[] KeysOf(string consumerId)
+    {
+        if (_keys.TryGetValue(consumerId, out var keys))
+        {
+            return keys;
+        }
+
+        if (_keys.Count > 100_000)
+        {
+            _keys.Clear();
+        }
+
+        var prefix = RedisKeys.LimiterPrefix(consumerId);
+        return _keys[consumerId] = [prefix + QuotaSuffix];
     }
 
     static string ReadScript(string name)

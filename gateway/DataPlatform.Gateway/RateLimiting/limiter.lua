@@ -1,11 +1,11 @@
 -- One call decides a request: burst per second and requests per minute (GCRA), then the monthly request and
 -- byte quotas of the calendar month in Asia/Ho_Chi_Minh (UTC+7 all year). It reads the server's clock, checks
 -- every policy before writing anything, and writes only when all pass, so a refused request consumes nothing.
--- KEYS[1] burst TAT, KEYS[2] minute TAT, KEYS[3] the quota hash, with fields requests:<yyyyMM> and
--- bytes:<yyyyMM> for the month the server's clock gives. Every key is declared, as Redis Cluster and Garnet's
--- key locking require, and all share the consumer's hash tag.
--- ARGV: [1] time override in microseconds ('' = server time), [2] unused, [3] burst per second,
---       [4] requests per minute, [5] monthly requests, [6] monthly bytes (0 = no limit for each).
+-- KEYS[1] is the consumer's one limiter hash: fields burst and minute (GCRA theoretical arrival times, in
+-- microseconds), requests:<yyyyMM> and bytes:<yyyyMM> (the month's counts; bytes are added by the metering
+-- flush). One declared key keeps the script to three commands (TIME, HMGET, HSET) and within one cluster slot.
+-- ARGV: [1] time override in microseconds ('' = server time), [2] burst per second, [3] requests per minute,
+--       [4] monthly requests, [5] monthly bytes (0 = no limit for each).
 local now
 if ARGV[1] ~= '' then
   now = tonumber(ARGV[1])
@@ -13,10 +13,10 @@ else
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
-local burst = tonumber(ARGV[3])
-local perMinute = tonumber(ARGV[4])
-local monthly = tonumber(ARGV[5])
-local monthlyBytes = tonumber(ARGV[6])
+local burst = tonumber(ARGV[2])
+local perMinute = tonumber(ARGV[3])
+local monthly = tonumber(ARGV[4])
+local monthlyBytes = tonumber(ARGV[5])
 
 local function days_from_civil(y, m, d)
   if m <= 2 then y = y - 1 end
@@ -43,18 +43,18 @@ if nextMonth == 13 then nextYear, nextMonth = year + 1, 1 end
 local monthStart = days_from_civil(year, month, 1) * 86400
 local monthEnd = days_from_civil(nextYear, nextMonth, 1) * 86400
 local monthName = string.format('%04d%02d', year, month)
-local quotaKey = KEYS[3]
 local requestsField = 'requests:' .. monthName
 local bytesField = 'bytes:' .. monthName
 
+local state = redis.call('HMGET', KEYS[1], 'burst', 'minute', requestsField, bytesField)
 local violated = 0
 local retry = 0
 
 -- GCRA: the theoretical arrival time (TAT) of the next request; allowed while TAT + interval - now <= period.
-local function gcra(key, limit, period, bit)
+local function gcra(stored, limit, period, bit)
   if limit <= 0 then return nil, -1, 0 end
   local interval = period / limit
-  local tat = tonumber(redis.call('GET', key) or '0')
+  local tat = tonumber(stored or '0')
   if tat < now then tat = now end
   local newTat = tat + interval
   if newTat - now > period then
@@ -66,11 +66,11 @@ local function gcra(key, limit, period, bit)
   return newTat, math.floor((period - (newTat - now)) / interval + 0.000001), math.ceil((newTat - now) / 1000000)
 end
 
-local burstTat, burstRemaining, burstReset = gcra(KEYS[1], burst, 1000000, 1)
-local minuteTat, minuteRemaining, minuteReset = gcra(KEYS[2], perMinute, 60000000, 2)
+local burstTat, burstRemaining, burstReset = gcra(state[1], burst, 1000000, 1)
+local minuteTat, minuteRemaining, minuteReset = gcra(state[2], perMinute, 60000000, 2)
 
-local used = tonumber(redis.call('HGET', quotaKey, requestsField) or '0')
-local usedBytes = tonumber(redis.call('HGET', quotaKey, bytesField) or '0')
+local used = tonumber(state[3] or '0')
+local usedBytes = tonumber(state[4] or '0')
 local monthReset = monthEnd - localSeconds
 if monthly > 0 and used + 1 > monthly then
   violated = violated + 4
@@ -81,12 +81,17 @@ if monthlyBytes > 0 and usedBytes >= monthlyBytes then
   if monthReset * 1000000 > retry then retry = monthReset * 1000000 end
 end
 
-if violated == 0 then
-  if burstTat then redis.call('SET', KEYS[1], string.format('%.0f', burstTat), 'PX', 2000) end
-  if minuteTat then redis.call('SET', KEYS[2], string.format('%.0f', minuteTat), 'PX', 61000) end
+if violated == 0 and (burstTat or minuteTat or monthly > 0) then
+  local writes = {}
+  if burstTat then writes[#writes + 1] = 'burst'; writes[#writes + 1] = string.format('%.0f', burstTat) end
+  if minuteTat then writes[#writes + 1] = 'minute'; writes[#writes + 1] = string.format('%.0f', minuteTat) end
   if monthly > 0 then
-    used = redis.call('HINCRBY', quotaKey, requestsField, 1)
-    redis.call('EXPIRE', quotaKey, 8640000)
+    used = used + 1
+    writes[#writes + 1] = requestsField; writes[#writes + 1] = used
+  end
+  -- A new field means a new month (or a new consumer): push the hash's expiry past the month's end.
+  if redis.call('HSET', KEYS[1], (table.unpack or unpack)(writes)) > 0 then
+    redis.call('EXPIRE', KEYS[1], 8640000)
   end
 end
 

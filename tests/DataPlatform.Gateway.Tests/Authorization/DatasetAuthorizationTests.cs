@@ -96,6 +96,26 @@ public abstract class DatasetAuthorizationTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task A_dataset_made_restricted_disappears_on_every_instance_within_a_second()
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var first = await scenario.StartGatewayAsync(("Gateway:DescriptorCacheSeconds", "60"));
+        var second = await scenario.StartGatewayAsync(("Gateway:DescriptorCacheSeconds", "60"));
+        var dataset = await scenario.PublishDatasetAsync(AccessLevel.Open);
+        using var one = GatewayScenario.Client(first);
+        using var two = GatewayScenario.Client(second);
+        Assert.Equal(HttpStatusCode.OK, (await one.GetAsync($"/odata/{dataset}/rows")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await two.GetAsync($"/odata/{dataset}/rows")).StatusCode);
+
+        await scenario.PublishDatasetAsync(AccessLevel.Restricted, datasetId: dataset);
+
+        await GatewayScenario.EventuallyAsync(
+            async () => (await one.GetAsync($"/odata/{dataset}/rows")).StatusCode == HttpStatusCode.NotFound
+                && (await two.GetAsync($"/odata/{dataset}/rows")).StatusCode == HttpStatusCode.NotFound,
+            TimeSpan.FromSeconds(1), "both instances to hide the dataset");
+    }
+
+    [Fact]
     public async Task A_dataset_without_a_descriptor_and_catalog_wide_endpoints_pass_through()
     {
         await using var scenario = await GatewayScenario.StartAsync(platform);

@@ -129,9 +129,9 @@ public sealed class GatewayScenario : IAsyncDisposable
     }
 
     /// <summary>Publishes a dataset the way the catalog does, and returns its id.</summary>
-    public async Task<string> PublishDatasetAsync(AccessLevel access, string? productId = null)
+    public async Task<string> PublishDatasetAsync(AccessLevel access, string? productId = null, string? datasetId = null)
     {
-        var id = "ds-" + Guid.NewGuid().ToString("N")[..12];
+        var id = datasetId ?? "ds-" + Guid.NewGuid().ToString("N")[..12];
         await Database.StringSetAsync(RedisKeys.Dataset(id), ContractJson.Serialize(new DatasetDescriptor(id, access, productId, 1)));
         await Database.PublishAsync(RedisChannel.Literal(RedisKeys.InvalidationChannel), Invalidation.Dataset(id));
         return id;
