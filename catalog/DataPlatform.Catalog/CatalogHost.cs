@@ -87,6 +87,7 @@ public static class CatalogHost
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddMigrations(CatalogMigrations.All);
+        builder.Services.AddExceptionHandler<DatabaseBusyHandler>();
         builder.Services.AddSingleton<DatasetStore>();
         builder.Services.AddSingleton<DatasetPublisher>();
         builder.Services.AddSingleton<RowReader>();

@@ -100,7 +100,7 @@ static class CsvInspector
                 sawValue[i] = true;
                 if (spec?.Type is { } type)
                 {
-                    if (type != ColumnType.String && !CsvValues.TryParse(type, value, out _))
+                    if (!IsValid(type, value))
                     {
                         Fail(line, names[i], value, $"expected {CsvValues.Expected(type)}");
                     }
@@ -139,6 +139,16 @@ static class CsvInspector
         }).ToList();
         return new CsvInspection(delimiter, columns, row);
     }
+
+    static bool IsValid(ColumnType type, ReadOnlySpan<char> text) => type switch
+    {
+        ColumnType.Integer => CsvValues.TryInt64(text, out _),
+        ColumnType.Decimal => CsvValues.TryDecimal(text, out _),
+        ColumnType.Boolean => CsvValues.TryBoolean(text, out _),
+        ColumnType.Date => CsvValues.TryDate(text, out _),
+        ColumnType.Datetime => CsvValues.TryDatetime(text, out _),
+        _ => true,
+    };
 
     public static SepReader OpenReader(string path, char delimiter) =>
         Sep.New(delimiter).Reader(options => options with { HasHeader = false, DisableColCountCheck = true }).FromFile(path);

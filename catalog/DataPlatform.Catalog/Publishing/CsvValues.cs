@@ -64,38 +64,24 @@ static class CsvValues
         return true;
     }
 
-    /// <summary>Parses <paramref name="text"/> as <paramref name="type"/>; strings are returned as they are.</summary>
-    public static bool TryParse(ColumnType type, ReadOnlySpan<char> text, out object? value)
+    public static bool TryInt64(ReadOnlySpan<char> text, out long value) =>
+        long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+
+    public static bool TryDecimal(ReadOnlySpan<char> text, out decimal value) =>
+        decimal.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out value);
+
+    public static bool TryBoolean(ReadOnlySpan<char> text, out bool value)
     {
-        value = null;
-        switch (type)
-        {
-            case ColumnType.String:
-                value = text.ToString();
-                return true;
-            case ColumnType.Integer when long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer):
-                value = integer;
-                return true;
-            case ColumnType.Decimal when decimal.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number):
-                value = number;
-                return true;
-            case ColumnType.Boolean when text.Equals("true", StringComparison.OrdinalIgnoreCase):
-                value = true;
-                return true;
-            case ColumnType.Boolean when text.Equals("false", StringComparison.OrdinalIgnoreCase):
-                value = false;
-                return true;
-            case ColumnType.Date when DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date):
-                value = date;
-                return true;
-            case ColumnType.Datetime when DateTimeOffset.TryParseExact(text, _datetimeFormats, CultureInfo.InvariantCulture,
-                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var moment):
-                value = moment;
-                return true;
-            default:
-                return false;
-        }
+        value = text.Equals("true", StringComparison.OrdinalIgnoreCase);
+        return value || text.Equals("false", StringComparison.OrdinalIgnoreCase);
     }
+
+    public static bool TryDate(ReadOnlySpan<char> text, out DateOnly value) =>
+        DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out value);
+
+    public static bool TryDatetime(ReadOnlySpan<char> text, out DateTimeOffset value) =>
+        DateTimeOffset.TryParseExact(text, _datetimeFormats, CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value);
 
     /// <summary>What a value must look like, for error messages.</summary>
     public static string Expected(ColumnType type) => type switch
@@ -119,22 +105,22 @@ static class CsvValues
             candidates &= ~TypeCandidates.Integer;
         }
 
-        if ((candidates & TypeCandidates.Decimal) != 0 && !(IsPlainNumber(text, allowPoint: true) && TryParse(ColumnType.Decimal, text, out _)))
+        if ((candidates & TypeCandidates.Decimal) != 0 && !(IsPlainNumber(text, allowPoint: true) && TryDecimal(text, out _)))
         {
             candidates &= ~TypeCandidates.Decimal;
         }
 
-        if ((candidates & TypeCandidates.Boolean) != 0 && !TryParse(ColumnType.Boolean, text, out _))
+        if ((candidates & TypeCandidates.Boolean) != 0 && !TryBoolean(text, out _))
         {
             candidates &= ~TypeCandidates.Boolean;
         }
 
-        if ((candidates & TypeCandidates.Date) != 0 && !TryParse(ColumnType.Date, text, out _))
+        if ((candidates & TypeCandidates.Date) != 0 && !TryDate(text, out _))
         {
             candidates &= ~TypeCandidates.Date;
         }
 
-        if ((candidates & TypeCandidates.Datetime) != 0 && !TryParse(ColumnType.Datetime, text, out _))
+        if ((candidates & TypeCandidates.Datetime) != 0 && !TryDatetime(text, out _))
         {
             candidates &= ~TypeCandidates.Datetime;
         }

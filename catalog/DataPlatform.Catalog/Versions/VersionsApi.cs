@@ -9,6 +9,10 @@ namespace DataPlatform.Catalog.Versions;
 /// <summary>A page of rows of one version.</summary>
 public sealed record RowsPage(string DatasetId, int Version, long RowCount, long Offset, int Limit, IReadOnlyList<string> Columns, IReadOnlyList<Dictionary<string, object?>> Rows);
 
+/// <summary>One version with the schema the caller may see.</summary>
+public sealed record VersionDetailView(
+    int Version, long RowCount, long Bytes, string Delimiter, DateTimeOffset PublishedAt, bool Retained, bool Current, IReadOnlyList<ColumnView> Columns);
+
 /// <summary>A dataset's versions and their rows.</summary>
 public static class VersionsApi
 {
@@ -36,7 +40,7 @@ public static class VersionsApi
             versions.Select(v => new VersionView(v.Version, v.RowCount, v.Bytes, v.Delimiter, v.PublishedAt, v.Retained)).ToList());
     }
 
-    static async Task<Results<Ok<object>, ProblemHttpResult>> GetAsync(
+    static async Task<Results<Ok<VersionDetailView>, ProblemHttpResult>> GetAsync(
         string id, int version, HttpContext context, DatasetStore store, CancellationToken cancellationToken)
     {
         var dataset = await store.FindAsync(id, cancellationToken);
@@ -53,18 +57,10 @@ public static class VersionsApi
         }
 
         var protectedToo = CallerAccess.SeesProtected(context, id);
-        return TypedResults.Ok<object>(new
-        {
-            found.Version,
-            found.RowCount,
-            found.Bytes,
-            found.Delimiter,
-            found.PublishedAt,
-            found.Retained,
-            Current = found.Version == dataset.CurrentVersion,
-            Columns = found.Columns.Where(c => protectedToo || !c.IsProtected)
-                .Select(c => new ColumnView(c.Name, c.Type, c.Nullable, c.Description, c.Key, c.Filterable, c.Sensitivity)),
-        });
+        return TypedResults.Ok(new VersionDetailView(
+            found.Version, found.RowCount, found.Bytes, found.Delimiter, found.PublishedAt, found.Retained, found.Version == dataset.CurrentVersion,
+            found.Columns.Where(c => protectedToo || !c.IsProtected)
+                .Select(c => new ColumnView(c.Name, c.Type, c.Nullable, c.Description, c.Key, c.Filterable, c.Sensitivity)).ToList()));
     }
 
     static async Task<Results<Ok<RowsPage>, ProblemHttpResult>> RowsAsync(

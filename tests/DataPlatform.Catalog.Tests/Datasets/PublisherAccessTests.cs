@@ -78,6 +78,25 @@ public abstract class PublisherAccessTests(CatalogPlatformFixture platform)
     }
 
     [Fact]
+    public async Task Rows_of_a_registered_dataset_need_a_key_but_no_subscription()
+    {
+        var id = CatalogTestData.NewId();
+        using var publisher = platform.Publisher();
+        await publisher.CreateAsync(id, CatalogTestData.Metadata(access: "registered"));
+        await publisher.PublishOkAsync(id, "a\n1\n");
+        using var keyed = platform.CreateCatalogClient(PlatformFixture.Consumer("acct-reader", Roles.Member));
+
+        using var anonymous = await platform.CreateGatewayClient().GetAsync($"/api/v1/datasets/{id}/rows");
+        var rows = await keyed.JsonAsync($"/api/v1/datasets/{id}/rows");
+        var version = await keyed.JsonAsync($"/api/v1/datasets/{id}/versions/1");
+
+        await anonymous.ProblemAsync(401);
+        Assert.Single(rows.Rows());
+        Assert.True(version.GetProperty("current").GetBoolean());
+        Assert.Equal("a", version.GetProperty("columns")[0].GetProperty("name").GetString());
+    }
+
+    [Fact]
     public async Task Rows_of_a_paid_dataset_need_a_subscription_to_its_product()
     {
         var id = CatalogTestData.NewId();

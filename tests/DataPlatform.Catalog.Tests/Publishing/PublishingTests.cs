@@ -266,6 +266,19 @@ public abstract class PublishingTests(CatalogPlatformFixture platform)
         Assert.Contains("contactPoint.email", fields);
     }
 
+    [Theory]
+    [InlineData("{\"accessLevel\": \"public\"}")]
+    [InlineData("{ not json")]
+    public async Task Metadata_that_is_not_valid_JSON_is_a_400_problem(string body)
+    {
+        using var publisher = platform.Publisher();
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+
+        using var response = await publisher.PutAsync($"/api/v1/datasets/{CatalogTestData.NewId()}", content);
+
+        await response.ProblemAsync(400);
+    }
+
     [Fact]
     public async Task A_paid_dataset_must_name_its_product()
     {

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Publishes a synthetic CSV through the catalog's API on SQLite and on PostgreSQL, and compares the time with
+# the databases' own bulk loaders on the same file: `sqlite3 .import` and `psql \copy`. Prints the ratios
+# (loader time / publish time; 1.0 means as fast as the loader) and the catalog's peak memory.
+#
+#   bench/catalog-publish.sh [rows]      # default 1000000 rows (about 120 MB)
+#
+# Needs the .NET SDK, sqlite3, PostgreSQL's server binaries (initdb, pg_ctl, psql), curl and openssl. As root
+# it runs PostgreSQL as the postgres user, as test.sh does.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rows="${1:-1000000}"
+work=$(mktemp -d /tmp/catalog-bench.XXXXXX)
+chmod 755 "$work"
+catalog_pid=""
+pg_data=""
+as_pg=()
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+cleanup() {
+  set +e
+  [ -n "$catalog_pid" ] && kill "$catalog_pid" 2>/dev/null && wait "$catalog_pid" 2>/dev/null
+  [ -n "$pg_data" ] && [ -f "$pg_data/postmaster.pid" ] && "${as_pg[@]}" "$(pg_bin)/pg_ctl" -D "$pg_data" -m immediate stop >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+  local port
+  while :; do
+    port=$(( 20000 + RANDOM % 40000 ))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}
+
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+
+# Signs a consumer context with the publisher role, as the gateway would (see ConsumerContextHeader).
+context_header() {
+  local secret="$1" now payload signature
+  now=$(date -u +%Y-%m-%dT%H:%M:%S+00:00)
+  payload=$(printf '{"sub":"bench","acct":"bench","roles":["publisher"],"ent":[],"plan":"bench","ip":"127.0.0.1","iat":"%s"}' "$now" | b64url)
+  signature=$(printf 'v1.%s' "$payload" | openssl dgst -sha256 -hmac "$secret" -binary | b64url)
+  printf 'X-DataPlatform-Consumer: v1.%s.%s' "$payload" "$signature"
+}
+
+seconds() { date +%s.%N; }
+
+echo "== Building (Release)"
+dotnet build catalog/DataPlatform.Catalog -c Release --nologo -v quiet -clp:ErrorsOnly
+catalog_dll=$(ls catalog/DataPlatform.Catalog/bin/Release/*/DataPlatform.Catalog.dll)
+
+echo "== Generating $rows rows"
+csv="$work/data.csv"
+dotnet "$catalog_dll" generate "$rows" "$csv" >/dev/null
+echo "   $(du -h "$csv" | cut -f1) in $csv"
+
+# Publishes $csv to a catalog started with the given database setting; prints "seconds peak_rss_kb".
+publish() {
+  local database="$1" data="$work/data-$RANDOM" port secret start end
+  port=$(free_port)
+  mkdir -p "$data"
+  dotnet "$catalog_dll" --DataPlatform:DataDirectory="$data" --DataPlatform:CatalogUrl="http://127.0.0.1:$port" \
+    --DataPlatform:Database="$database" --Catalog:SeedSampleData=false --Logging:LogLevel:Default=Warning \
+    --Logging:LogLevel:DataPlatform.Catalog.Publishing=Information --Logging:Console:FormatterName=simple \
+    --Catalog:SpoolDirectory="$work" >"$data/catalog.log" 2>&1 &
+  catalog_pid=$!
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+  secret=$(cat "$data/consumer-context.secret")
+  curl -fs -X PUT "http://127.0.0.1:$port/api/v1/datasets/bench" -H "$(context_header "$secret")" -H 'Content-Type: application/json' \
+    -d '{"title":{"vi":"Đo tốc độ","en":"Benchmark"},"description":{"vi":"Dữ liệu giả lập","en":"Synthetic"},
+         "publisher":{"id":"bench","name":"Bench"},"contactPoint":{"name":"Bench","email":"bench@example.vn"},
+         "licence":{"id":"CC-BY-4.0","url":"https://creativecommons.org/licenses/by/4.0/"},"accessLevel":"open",
+         "columns":[{"name":"record_id","type":"integer","key":true}]}' >/dev/null
+  start=$(seconds)
+  curl -fs -X POST "http://127.0.0.1:$port/api/v1/datasets/bench/versions" -H "$(context_header "$secret")" \
+    -H 'Content-Type: text/csv' -T "$csv" -o "$data/result.json"
+  end=$(seconds)
+  local rss
+  rss=$(awk '/VmHWM/ {print $2}' "/proc/$catalog_pid/status")
+  kill "$catalog_pid"; wait "$catalog_pid" 2>/dev/null || true; catalog_pid=""
+  grep -q "\"rowCount\":$rows" "$data/result.json" || { echo "publish failed: $(cat "$data/result.json")" >&2; exit 1; }
+  grep -o 'Published version.*' "$data/catalog.log" | sed 's/^/   /' >&2
+  echo "$(echo "$end - $start" | bc) $rss"
+}
+
+echo "== SQLite"
+read -r ours_sqlite rss_sqlite < <(publish "")
+start=$(seconds)
+sqlite3 "$work/import.db" -cmd ".mode csv" ".import $csv plain"
+end=$(seconds)
+base_sqlite=$(echo "$end - $start" | bc)
+
+echo "== PostgreSQL"
+pg_port=$(free_port)
+pg_data="$work/pg"
+mkdir -p "$pg_data"
+if [ "$(id -u)" -eq 0 ]; then chown postgres "$pg_data"; as_pg=(runuser -u postgres --); fi
+"${as_pg[@]}" "$(pg_bin)/initdb" -D "$pg_data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+"${as_pg[@]}" "$(pg_bin)/pg_ctl" -D "$pg_data" -w -l "$pg_data/server.log" \
+  -o "-p $pg_port -k $pg_data -c listen_addresses=127.0.0.1" start >/dev/null
+psql_cmd=(psql -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -v ON_ERROR_STOP=1 -q)
+read -r ours_pg rss_pg < <(publish "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres")
+"${psql_cmd[@]}" -c "CREATE TABLE plain (record_id bigint, province_code text, province_name text, agency text, year bigint, headcount bigint, female_share numeric, updated_at timestamptz, note text)"
+start=$(seconds)
+"${psql_cmd[@]}" -c "\\copy plain FROM '$csv' WITH (FORMAT csv, HEADER true)"
+end=$(seconds)
+base_pg=$(echo "$end - $start" | bc)
+
+printf '\n%-12s %10s %12s %12s %8s %14s\n' engine rows "publish s" "loader s" ratio "peak RSS MB"
+printf '%-12s %10s %12.2f %12.2f %8.2f %14d\n' SQLite "$rows" "$ours_sqlite" "$base_sqlite" "$(echo "$base_sqlite / $ours_sqlite" | bc -l)" $((rss_sqlite / 1024))
+printf '%-12s %10s %12.2f %12.2f %8.2f %14d\n' PostgreSQL "$rows" "$ours_pg" "$base_pg" "$(echo "$base_pg / $ours_pg" | bc -l)" $((rss_pg / 1024))

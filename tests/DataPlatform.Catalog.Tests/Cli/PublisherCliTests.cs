@@ -1,0 +1,64 @@
+using DataPlatform.Contracts.Access;
+using DataPlatform.Publisher;
+
+namespace DataPlatform.Catalog.Tests.Cli;
+
+/// <summary>
+/// The publisher's command-line tool prints a summary of the new version or the server's row errors. These
+/// tests sign the consumer context the way the gateway does once it has checked the publisher's API key.
+/// </summary>
+public abstract class PublisherCliTests(CatalogPlatformFixture platform)
+{
+    [Fact]
+    public async Task The_cli_publishes_a_file_with_its_metadata_and_prints_a_summary()
+    {
+        var id = CatalogTestData.NewId();
+        var directory = Directory.CreateTempSubdirectory("dataplatform-cli-");
+        var csv = Path.Combine(directory.FullName, "data.csv");
+        var metadata = Path.Combine(directory.FullName, "metadata.json");
+        await File.WriteAllTextAsync(csv, "ma,ten\n01,Hà Nội\n79,Hồ Chí Minh\n");
+        await File.WriteAllTextAsync(metadata, CatalogTestData.Metadata().ToJsonString());
+        var output = new StringWriter();
+
+        var exit = await Command(output).RunAsync(new FileInfo(csv), id, new FileInfo(metadata), CancellationToken.None);
+
+        Assert.Equal(0, exit);
+        Assert.Contains($"Published version 1 of {id}: 2 rows", output.ToString());
+        var dataset = await platform.CreateGatewayClient().JsonAsync($"/api/v1/datasets/{id}");
+        Assert.Equal(2, dataset.GetProperty("rowCount").GetInt64());
+        directory.Delete(recursive: true);
+    }
+
+    [Fact]
+    public async Task The_cli_prints_the_row_errors_of_a_failed_publish()
+    {
+        var id = CatalogTestData.NewId();
+        using var publisher = platform.Publisher();
+        await publisher.CreateAsync(id, CatalogTestData.Metadata(columns: [CatalogTestData.Column("so", "integer")]));
+        var csv = Path.GetTempFileName();
+        await File.WriteAllTextAsync(csv, "so\n1\nhai\n");
+        var output = new StringWriter();
+
+        var exit = await Command(output).RunAsync(new FileInfo(csv), id, null, CancellationToken.None);
+
+        Assert.Equal(1, exit);
+        var text = output.ToString();
+        Assert.Contains("Publishing failed; the previous version is still served: 422", text);
+        Assert.Contains("hai", text);
+        Assert.Contains("expected an integer", text);
+        File.Delete(csv);
+    }
+
+    PublishCommand Command(TextWriter output) => new(
+        platform.Platform.CatalogUrl, null, output,
+        new ConsumerContextSigningHandler(PlatformFixture.Consumer("acct-cli", Roles.Publisher), platform.ConsumerContextSecret)
+        {
+            InnerHandler = new SocketsHttpHandler { ActivityHeadersPropagator = null },
+        });
+}
+
+[Collection(EmbeddedCollection.Name)]
+public sealed class PublisherCliTests_Embedded(CatalogEmbeddedFixture platform) : PublisherCliTests(platform);
+
+[Collection(ProductionCollection.Name)]
+public sealed class PublisherCliTests_Production(CatalogProductionFixture platform) : PublisherCliTests(platform);
