@@ -92,6 +92,8 @@ public static class CatalogHost
         builder.Services.AddSingleton<DatasetPublisher>();
         builder.Services.AddSingleton<RowReader>();
         builder.Services.AddSingleton<DescriptorWriter>();
+        builder.Services.AddSingleton<IQueryableDatasetSource, CatalogQueryableDatasets>();
+        builder.Services.AddHostedService<DatasetChangeSubscriber>();
         builder.Services.AddSingleton<SampleDataSeeder>();
         builder.Services.AddHostedService<CatalogStartup>();
         builder.Services.ConfigureHttpJsonOptions(json =>

@@ -1,4 +1,5 @@
 using DataPlatform.Catalog.Datasets;
+using DataPlatform.Catalog.Query;
 using DataPlatform.Contracts;
 using DataPlatform.Contracts.Access;
 using DataPlatform.Contracts.Redis;
@@ -11,7 +12,8 @@ namespace DataPlatform.Catalog.Descriptors;
 /// authorizes calls without asking the catalog. A failed write is logged, not fatal: the database stays the
 /// truth, and the next start rewrites every descriptor.
 /// </summary>
-public sealed partial class DescriptorWriter(IConnectionMultiplexer redis, ILogger<DescriptorWriter> logger)
+public sealed partial class DescriptorWriter(
+    IConnectionMultiplexer redis, QueryableDatasetChanges changes, ILogger<DescriptorWriter> logger)
 {
     public Task WriteAsync(Dataset dataset, CancellationToken cancellationToken) => WriteAsync(dataset.ToDescriptor(), cancellationToken);
 
@@ -21,6 +23,8 @@ public sealed partial class DescriptorWriter(IConnectionMultiplexer redis, ILogg
 
     async Task WriteAsync(DatasetDescriptor descriptor, CancellationToken cancellationToken)
     {
+        // This instance's query schema changes at once; other instances hear of it through the invalidation below.
+        changes.NotifyChanged();
         try
         {
             var database = redis.GetDatabase();

@@ -63,7 +63,7 @@ public sealed record QueryableDataset(
     IReadOnlyList<QueryableColumn> Columns)
 {
     /// <summary>The row id column every physical table has: integer, unique, ascending in load order.</summary>
-    public const string RowIdColumn = "_row_id";
+    public const string RowIdColumn = "_row";
 
     /// <summary>The entitlement that opens a restricted dataset and the protected columns of any dataset.</summary>
     public string Entitlement => Entitlements.Dataset(Id);

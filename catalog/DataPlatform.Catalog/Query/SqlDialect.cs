@@ -69,9 +69,11 @@ abstract class SqlDialect
             },
             _ => value switch
             {
-                DateTime dt => DateTime.SpecifyKind(dt, DateTimeKind.Unspecified),
+                DateTime dt => DateTime.SpecifyKind(dt.Kind == DateTimeKind.Local ? dt.ToUniversalTime() : dt, DateTimeKind.Unspecified),
                 DateOnly d => d.ToDateTime(TimeOnly.MinValue),
-                string s => DateTime.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces),
+                string s => DateTime.SpecifyKind(
+                    DateTime.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces | DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal),
+                    DateTimeKind.Unspecified),
                 _ => throw new InvalidCastException($"Cannot read a datetime from {value.GetType().Name}."),
             },
         };
@@ -91,7 +93,8 @@ sealed class SqliteDialect : SqlDialect
     {
         bool b => b ? 1L : 0L,
         DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-        DateTime dt => dt.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture),
+        // The catalog stores datetimes in UTC with seven fractional digits, so text order is time order.
+        DateTime dt => dt.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture),
         decimal m => (double)m,
         _ => value,
     };
@@ -132,7 +135,9 @@ sealed class PostgreSqlDialect : SqlDialect
 
     public override DatabaseProvider Provider => DatabaseProvider.PostgreSql;
 
-    public override object ToParameterValue(object value) => value;
+    // Datetime columns are timestamptz; the plan's datetimes are UTC, so they are bound as such.
+    public override object ToParameterValue(object value) =>
+        value is DateTime dt ? DateTime.SpecifyKind(dt, DateTimeKind.Utc) : value;
 
     public override string Function(QueryFunction function, IReadOnlyList<string> a) => function switch
     {
