@@ -39,6 +39,7 @@ public static class CatalogHost
         app.MapServiceOpenApi();
         app.MapODataApi();
         app.MapGraphQLApi();
+        app.MapQueryAuditApi();
 
         return app;
     }
