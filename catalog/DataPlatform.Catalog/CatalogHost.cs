@@ -57,6 +57,7 @@ public static class CatalogHost
         app.MapCkanApi();
         app.MapODataApi();
         app.MapGraphQLApi();
+        app.MapQueryAuditApi();
 
         return app;
     }

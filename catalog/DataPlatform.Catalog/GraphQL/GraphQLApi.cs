@@ -101,6 +101,7 @@ public static class GraphQLApi
             execution.OperationName = request.OperationName;
             execution.Variables = request.Variables;
             execution.RequestServices = context.RequestServices;
+            execution.UserContext = new GraphQLUserContext(context.GetConsumer(), request.Query);
             execution.CancellationToken = cancellationToken;
             execution.ValidationRules = DocumentValidator.CoreRules.Append(new ComplexityValidationRule(new ComplexityOptions
             {

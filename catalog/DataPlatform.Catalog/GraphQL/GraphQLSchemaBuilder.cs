@@ -1,5 +1,7 @@
 using System.Text;
 using DataPlatform.Catalog.Query;
+using DataPlatform.Contracts.Access;
+using DataPlatform.Contracts.ConsumerContext;
 using GraphQL;
 using GraphQL.Resolvers;
 using GraphQL.Types;
@@ -15,15 +17,17 @@ namespace DataPlatform.Catalog.GraphQL;
 sealed class GraphQLSchemaBuilder
 {
     readonly QueryExecutor _executor;
+    readonly QueryAuditLog _audit;
     readonly QueryOptions _options;
     readonly Dictionary<ColumnType, InputObjectGraphType> _filters = [];
     readonly EnumerationGraphType _direction = new() { Name = "SortDirection", Description = "Ascending (nulls first) or descending (nulls last)." };
     readonly ObjectGraphType _pageInfo = new() { Name = "PageInfo", Description = "Relay page information." };
     readonly HashSet<string> _names = new(StringComparer.Ordinal) { "Query", "SortDirection", "PageInfo", "Dataset", "DatasetColumn" };
 
-    GraphQLSchemaBuilder(QueryExecutor executor, QueryOptions options)
+    GraphQLSchemaBuilder(QueryExecutor executor, QueryAuditLog audit, QueryOptions options)
     {
         _executor = executor;
+        _audit = audit;
         _options = options;
         _direction.Add("ASC", false, "Smallest first; nulls first.");
         _direction.Add("DESC", true, "Largest first; nulls last.");
@@ -37,8 +41,8 @@ sealed class GraphQLSchemaBuilder
     }
 
     /// <summary>Builds the schema over <paramref name="views"/>, datasets already narrowed to what the caller may see.</summary>
-    public static ISchema Build(IReadOnlyList<QueryableDataset> views, QueryExecutor executor, QueryOptions options) =>
-        new GraphQLSchemaBuilder(executor, options).Build(views);
+    public static ISchema Build(IReadOnlyList<QueryableDataset> views, QueryExecutor executor, QueryAuditLog audit, QueryOptions options) =>
+        new GraphQLSchemaBuilder(executor, audit, options).Build(views);
 
     ISchema Build(IReadOnlyList<QueryableDataset> views)
     {
@@ -171,8 +175,14 @@ sealed class GraphQLSchemaBuilder
             plan = plan with { After = KeysetToken.Decode(after, plan.OrderBy.Select(o => o.Expression.Type!.Value).ToList(), "after") };
         }
 
-        return new Connection(plan, _executor);
+        return new Connection(plan, _executor, Auditor(dataset, context));
     }
+
+    /// <summary>Records reads of a restricted dataset with the caller and the whole document; nothing for other datasets.</summary>
+    Func<long, CancellationToken, Task>? Auditor(QueryableDataset dataset, IResolveFieldContext context) =>
+        dataset.AccessLevel == AccessLevel.Restricted && context.UserContext is GraphQLUserContext user
+            ? (rows, cancellationToken) => _audit.RecordAsync(user.Consumer, dataset.Id, "graphql", user.Document, rows, cancellationToken)
+            : null;
 
     FieldType AggregateField(QueryableDataset dataset, string typeName, EnumerationGraphType columnEnum, List<KeyValuePair<string, QueryableColumn>> filterable)
     {
@@ -228,6 +238,11 @@ sealed class GraphQLSchemaBuilder
                     Take = int.MaxValue - 1,
                 };
                 var result = await Guard(() => _executor.ExecuteAsync(plan, context.CancellationToken));
+                if (Auditor(dataset, context) is { } audit)
+                {
+                    await audit(result.Rows.Count, context.CancellationToken);
+                }
+
                 return result.Rows.Select(row => result.Columns.Select((c, i) => (c.Name, row[i])).ToDictionary(p => p.Name, p => Output(p.Item2))).ToList();
             }),
         };
@@ -395,7 +410,7 @@ sealed class GraphQLSchemaBuilder
     }
 
     /// <summary>A connection: the plan of the rows, run once however many of its fields the query selects.</summary>
-    sealed class Connection(QueryPlan plan, QueryExecutor executor)
+    sealed class Connection(QueryPlan plan, QueryExecutor executor, Func<long, CancellationToken, Task>? audit)
     {
         Task<ConnectionPage>? _page;
         Task<long>? _count;
@@ -406,6 +421,11 @@ sealed class GraphQLSchemaBuilder
             _page ??= Guard(async () =>
             {
                 var result = await executor.ExecuteAsync(plan, cancellationToken);
+                if (audit is not null)
+                {
+                    await audit(result.Rows.Count, cancellationToken);
+                }
+
                 var nodes = result.Rows.Select(row => result.Columns.Select((c, i) => (c.Name, row[i])).ToDictionary(p => p.Name, p => Output(p.Item2))).ToList();
                 var cursors = result.Positions.Select(KeysetToken.Encode).ToList();
                 return new ConnectionPage(nodes, cursors, result.Next);
@@ -421,4 +441,12 @@ sealed class GraphQLSchemaBuilder
     {
         public IEnumerable<Edge> Edges => Nodes.Select((n, i) => new Edge(Cursors[i], n));
     }
+}
+
+/// <summary>What the resolvers need to know about the request: who asks, and the document, for the audit log.</summary>
+sealed class GraphQLUserContext(ConsumerContext consumer, string document) : Dictionary<string, object?>
+{
+    public ConsumerContext Consumer { get; } = consumer;
+
+    public string Document { get; } = document;
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using DataPlatform.Catalog.Query;
+using DataPlatform.Contracts.Access;
 using DataPlatform.ServiceDefaults.ConsumerContext;
 using Microsoft.Extensions.Options;
 
@@ -75,7 +76,7 @@ public static class ODataApi
 
     static async Task<IResult> GetRecordsAsync(
         string datasetId, HttpContext context, IQueryableDatasetSource source, QueryExecutor executor, IOptions<QueryOptions> options,
-        ILoggerFactory loggers, CancellationToken cancellationToken)
+        QueryAuditLog audit, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var model = await FindAsync(datasetId, context, source, cancellationToken);
         if (model is null)
@@ -120,6 +121,10 @@ public static class ODataApi
 
             var count = query.Count ? await executor.CountAsync(plan, cancellationToken) : (long?)null;
             var result = await executor.ExecuteAsync(plan, cancellationToken);
+            if (model.Dataset.AccessLevel == AccessLevel.Restricted)
+            {
+                await audit.RecordAsync(context.GetConsumer(), datasetId, "odata", request.Path + request.QueryString, result.Rows.Count, cancellationToken);
+            }
 
             string? nextLink = null;
             var remaining = query.Top - result.Rows.Count;
@@ -182,7 +187,8 @@ public static class ODataApi
     }
 
     static async Task<IResult> GetCountAsync(
-        string datasetId, HttpContext context, IQueryableDatasetSource source, QueryExecutor executor, ILoggerFactory loggers, CancellationToken cancellationToken)
+        string datasetId, HttpContext context, IQueryableDatasetSource source, QueryExecutor executor, QueryAuditLog audit, ILoggerFactory loggers,
+        CancellationToken cancellationToken)
     {
         var model = await FindAsync(datasetId, context, source, cancellationToken);
         if (model is null)
@@ -194,6 +200,11 @@ public static class ODataApi
         {
             var query = ODataQueryBuilder.Build(model, QueryOptionsOf(context.Request));
             var count = await executor.CountAsync(query.Plan, cancellationToken);
+            if (model.Dataset.AccessLevel == AccessLevel.Restricted)
+            {
+                await audit.RecordAsync(context.GetConsumer(), datasetId, "odata", context.Request.Path + context.Request.QueryString, 0, cancellationToken);
+            }
+
             context.Response.Headers["OData-Version"] = JsonWriterResult.ODataVersion(context.Request);
             return TypedResults.Text(count.ToString(CultureInfo.InvariantCulture), "text/plain", Encoding.UTF8);
         }

@@ -91,7 +91,7 @@ static class ODataQueryBuilder
         {
             if (plan.IsGrouped)
             {
-                throw new QueryException("$search", "$search cannot follow an aggregation; use $apply=search(…) is not supported, put the search before grouping with a filter.");
+                throw new QueryException("$search", "$search cannot be combined with an aggregation in $apply; filter the rows inside $apply with filter(…) instead.");
             }
 
             plan = plan with { Search = converter.ConvertSearch(search.Expression) };
@@ -113,7 +113,13 @@ static class ODataQueryBuilder
             var keys = new List<OrderKey>();
             for (var clause = orderBy; clause is not null; clause = clause.ThenBy)
             {
-                keys.Add(new OrderKey(converter.Convert(clause.Expression, "$orderby"), clause.Direction == OrderByDirection.Descending));
+                var key = converter.Convert(clause.Expression, "$orderby");
+                if (!ReferencesData(key))
+                {
+                    throw new QueryException("$orderby", "Each $orderby key must use a column; a constant does not order anything.");
+                }
+
+                keys.Add(new OrderKey(key, clause.Direction == OrderByDirection.Descending));
             }
 
             if (keys.Count > 32)
@@ -156,6 +162,18 @@ static class ODataQueryBuilder
             throw new QueryException(option, $"{option} is not valid: {e.Message}", e);
         }
     }
+
+    /// <summary>True when the expression reads a column or an aggregation output, rather than only literals.</summary>
+    static bool ReferencesData(QueryExpression expression) => expression switch
+    {
+        ColumnExpression or OutputExpression => true,
+        BinaryExpression binary => ReferencesData(binary.Left) || ReferencesData(binary.Right),
+        NotExpression not => ReferencesData(not.Operand),
+        NegateExpression negate => ReferencesData(negate.Operand),
+        InExpression @in => ReferencesData(@in.Operand),
+        FunctionExpression function => function.Arguments.Any(ReferencesData),
+        _ => false,
+    };
 
     static QueryExpression And(QueryExpression? left, QueryExpression right) =>
         left is null ? right : new BinaryExpression(QueryBinaryOperator.And, left, right);
@@ -222,7 +240,13 @@ static class ODataQueryBuilder
                             throw new QueryException("$apply", $"groupby over '{property.Name}': only columns and computed values can be grouping keys.");
                         }
 
-                        keys.Add(new Projection(property.Name, converter.Convert(property.Expression, "$apply")));
+                        var key = converter.Convert(property.Expression, "$apply");
+                        if (!ReferencesData(key))
+                        {
+                            throw new QueryException("$apply", $"The grouping key '{property.Name}' must use a column; a constant does not group anything.");
+                        }
+
+                        keys.Add(new Projection(property.Name, key));
                     }
 
                     var aggregates = groupBy.ChildTransformations switch

@@ -28,6 +28,13 @@ sealed class QueryExecutor(PlatformDatabase database, IOptions<QueryOptions> opt
     public async Task<QueryResult> ExecuteAsync(QueryPlan plan, CancellationToken cancellationToken)
     {
         var limit = plan.IsGrouped ? Math.Min(plan.Take, _options.MaxGroups) : plan.Take;
+        if (limit <= 0)
+        {
+            // $top=0 or first: 0 asks for no rows; the statement would still report the next page wrongly.
+            var empty = SqlTranslator.Translate(plan with { Take = 0 }, _dialect);
+            return new QueryResult(empty.Outputs, [], null, []);
+        }
+
         var statement = SqlTranslator.Translate(plan with { Take = limit + 1 }, _dialect);
         var rows = new List<object?[]>();
         var positions = new List<KeysetPosition>();

@@ -1,3 +1,4 @@
+using DataPlatform.ServiceDefaults.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace DataPlatform.Catalog.Query;
@@ -6,7 +7,8 @@ namespace DataPlatform.Catalog.Query;
 public static class QueryServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the query options, the executor and the dataset change notifications. The dataset source defaults to
+    /// Adds the query options, the executor, the audit log of restricted reads (and its table) and the dataset change
+    /// notifications. The dataset source defaults to
     /// one that knows no datasets; the catalog's store replaces it by registering its own
     /// <see cref="IQueryableDatasetSource"/> (registration order does not matter: this one is only a fallback).
     /// </summary>
@@ -19,6 +21,8 @@ public static class QueryServiceCollectionExtensions
         services.TryAddSingleton<IQueryableDatasetSource, NoQueryableDatasets>();
         services.TryAddSingleton<QueryableDatasetChanges>();
         services.TryAddSingleton<QueryExecutor>();
+        services.TryAddSingleton<QueryAuditLog>();
+        services.AddMigrations([QueryAuditLog.Migration]);
         return services;
     }
 }
