@@ -32,7 +32,7 @@ var directory = Path.Combine(Path.GetTempPath(), "dataplatform-billing-bench-" +
 Directory.CreateDirectory(directory);
 using var garnet = arguments.ContainsKey("redis") ? null : EmbeddedRedisServer.Start(null);
 var redisAddress = arguments.GetValueOrDefault("redis") ?? garnet!.ConnectionString;
-using var redis = RedisConnection.Connect(redisAddress + ",allowAdmin=true");
+using var redis = await ConnectionMultiplexer.ConnectAsync(redisAddress + ",allowAdmin=true,syncTimeout=30000,asyncTimeout=30000");
 var postgres = arguments.GetValueOrDefault("postgres");
 string? benchDatabase = null;
 if (postgres is not null)
