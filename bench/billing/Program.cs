@@ -32,7 +32,7 @@ var directory = Path.Combine(Path.GetTempPath(), "dataplatform-billing-bench-" +
 Directory.CreateDirectory(directory);
 using var garnet = arguments.ContainsKey("redis") ? null : EmbeddedRedisServer.Start(null);
 var redisAddress = arguments.GetValueOrDefault("redis") ?? garnet!.ConnectionString;
-using var redis = RedisConnection.Connect(redisAddress + ",allowAdmin=true");
+using var redis = await ConnectionMultiplexer.ConnectAsync(redisAddress + ",allowAdmin=true,syncTimeout=30000,asyncTimeout=30000");
 var postgres = arguments.GetValueOrDefault("postgres");
 string? benchDatabase = null;
 if (postgres is not null)
@@ -191,22 +191,25 @@ static async Task<long> LoadLedgerAsync(BillingDb db, PlatformDatabase database,
     if (database.PostgresDataSource is { } source)
     {
         await using var connection = await source.OpenConnectionAsync();
-        await using var writer = await connection.BeginBinaryImportAsync(
-            "COPY usage_ledger (account_id, hour, product_id, status_class, measure, value, harvested_at) FROM STDIN (FORMAT BINARY)");
-        foreach (var row in Rows())
+        await using (var writer = await connection.BeginBinaryImportAsync(
+            "COPY usage_ledger (account_id, hour, product_id, status_class, measure, value, harvested_at) FROM STDIN (FORMAT BINARY)"))
         {
-            await writer.StartRowAsync();
-            await writer.WriteAsync(row.Account, NpgsqlDbType.Text);
-            await writer.WriteAsync(row.Hour, NpgsqlDbType.Bigint);
-            await writer.WriteAsync("-", NpgsqlDbType.Text);
-            await writer.WriteAsync("2xx", NpgsqlDbType.Text);
-            await writer.WriteAsync(row.Measure, NpgsqlDbType.Text);
-            await writer.WriteAsync(row.Value, NpgsqlDbType.Bigint);
-            await writer.WriteAsync(0L, NpgsqlDbType.Bigint);
-            count++;
+            foreach (var row in Rows())
+            {
+                await writer.StartRowAsync();
+                await writer.WriteAsync(row.Account, NpgsqlDbType.Text);
+                await writer.WriteAsync(row.Hour, NpgsqlDbType.Bigint);
+                await writer.WriteAsync("-", NpgsqlDbType.Text);
+                await writer.WriteAsync("2xx", NpgsqlDbType.Text);
+                await writer.WriteAsync(row.Measure, NpgsqlDbType.Text);
+                await writer.WriteAsync(row.Value, NpgsqlDbType.Bigint);
+                await writer.WriteAsync(0L, NpgsqlDbType.Bigint);
+                count++;
+            }
+
+            await writer.CompleteAsync();
         }
 
-        await writer.CompleteAsync();
         await using var analyze = new NpgsqlCommand("ANALYZE usage_ledger", connection);
         await analyze.ExecuteNonQueryAsync();
         return count;

@@ -21,6 +21,7 @@ sealed record Plan(
     IReadOnlyList<PriceTier> Tiers,
     IReadOnlyList<string> BillableStatusClasses)
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public PlanLimits Limits => new(Id, BurstPerSecond, RequestsPerMinute, MonthlyRequests, MonthlyBytes, BillableStatusClasses);
 }
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Dapper;
 using DataPlatform.Billing.Storage;
 using DataPlatform.Contracts.Redis;
 using StackExchange.Redis;
@@ -67,8 +66,13 @@ sealed class UsageLedger(BillingDb db, IConnectionMultiplexer redis, TimeProvide
         var consumerIds = accountId is null
             ? (await database.SetMembersAsync(RedisKeys.UsageIndex(hour))).Select(v => v.ToString()).ToList()
             : [accountId];
-        var hashes = await Task.WhenAll(consumerIds.Select(id => database.HashGetAllAsync(RedisKeys.Usage(id, hour))));
-        cancellationToken.ThrowIfCancellationRequested();
+        // Pipelined in slices, so an hour with many consumers neither floods the connection nor waits on one round trip each.
+        var hashes = new List<HashEntry[]>(consumerIds.Count);
+        foreach (var slice in consumerIds.Chunk(256))
+        {
+            hashes.AddRange(await Task.WhenAll(slice.Select(id => database.HashGetAllAsync(RedisKeys.Usage(id, hour)))));
+            cancellationToken.ThrowIfCancellationRequested();
+        }
 
         var result = new List<UsageCounter>();
         for (var i = 0; i < consumerIds.Count; i++)
@@ -88,9 +92,13 @@ sealed class UsageLedger(BillingDb db, IConnectionMultiplexer redis, TimeProvide
     async Task<int> StoreAsync(IReadOnlyList<UsageCounter> counters, CancellationToken cancellationToken)
     {
         var now = UnixTime.Of(time.GetUtcNow());
+        // One order for every harvester, so concurrent transactions on PostgreSQL lock rows in the same sequence and
+        // wait for each other instead of deadlocking.
+        var ordered = counters.OrderBy(c => c.AccountId, StringComparer.Ordinal).ThenBy(c => c.ProductId, StringComparer.Ordinal)
+            .ThenBy(c => c.StatusClass, StringComparer.Ordinal).ThenBy(c => c.Measure, StringComparer.Ordinal).ToList();
         var sql = $"""
             INSERT INTO usage_ledger (account_id, hour, product_id, status_class, measure, value, harvested_at)
-            VALUES (@AccountId, @Hour, @ProductId, @StatusClass, @Measure, @Value, @Now)
+            VALUES (@a, @h, @p, @s, @m, @v, @now)
             ON CONFLICT (account_id, hour, product_id, status_class, measure)
             DO UPDATE SET value = {db.Greatest}(usage_ledger.value, excluded.value), harvested_at = excluded.harvested_at
             WHERE excluded.value > usage_ledger.value
@@ -98,26 +106,63 @@ sealed class UsageLedger(BillingDb db, IConnectionMultiplexer redis, TimeProvide
         return await db.InTransactionAsync(async (connection, transaction) =>
         {
             var changed = 0;
-            // One order for every harvester, so concurrent transactions on PostgreSQL lock rows in the same sequence
-            // and wait for each other instead of deadlocking.
-            foreach (var counter in counters.OrderBy(c => c.AccountId, StringComparer.Ordinal).ThenBy(c => c.ProductId, StringComparer.Ordinal)
-                         .ThenBy(c => c.StatusClass, StringComparer.Ordinal).ThenBy(c => c.Measure, StringComparer.Ordinal))
+            if (connection is Npgsql.NpgsqlConnection postgres)
             {
-                changed += await connection.ExecuteAsync(new CommandDefinition(sql, new
+                // PostgreSQL: a slice of counters goes as arrays in one statement, so a harvest is not bound by round trips.
+                foreach (var slice in ordered.Chunk(StatementRows))
                 {
-                    counter.AccountId,
-                    Hour = UnixTime.Of(counter.Hour),
-                    counter.ProductId,
-                    counter.StatusClass,
-                    counter.Measure,
-                    counter.Value,
-                    Now = now,
-                }, transaction, cancellationToken: cancellationToken));
+                    await using var upsert = new Npgsql.NpgsqlCommand($"""
+                        INSERT INTO usage_ledger (account_id, hour, product_id, status_class, measure, value, harvested_at)
+                        SELECT a, h, p, s, m, v, @now FROM unnest(@a, @h, @p, @s, @m, @v) AS t(a, h, p, s, m, v)
+                        ON CONFLICT (account_id, hour, product_id, status_class, measure)
+                        DO UPDATE SET value = GREATEST(usage_ledger.value, excluded.value), harvested_at = excluded.harvested_at
+                        WHERE excluded.value > usage_ledger.value
+                        """, postgres, (Npgsql.NpgsqlTransaction)transaction);
+                    upsert.Parameters.AddWithValue("now", now);
+                    upsert.Parameters.AddWithValue("a", slice.Select(c => c.AccountId).ToArray());
+                    upsert.Parameters.AddWithValue("h", slice.Select(c => UnixTime.Of(c.Hour)).ToArray());
+                    upsert.Parameters.AddWithValue("p", slice.Select(c => c.ProductId).ToArray());
+                    upsert.Parameters.AddWithValue("s", slice.Select(c => c.StatusClass).ToArray());
+                    upsert.Parameters.AddWithValue("m", slice.Select(c => c.Measure).ToArray());
+                    upsert.Parameters.AddWithValue("v", slice.Select(c => c.Value).ToArray());
+                    changed += await upsert.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                return changed;
+            }
+
+            // SQLite runs in-process: one prepared statement, rebound per counter, is the fastest path.
+            await using var insert = connection.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText = sql;
+            foreach (var counter in ordered)
+            {
+                insert.Parameters.Clear();
+                Bind(insert.Parameters, counter, now);
+                changed += await insert.ExecuteNonQueryAsync(cancellationToken);
             }
 
             return changed;
         }, cancellationToken);
     }
+
+    static void Bind(System.Data.Common.DbParameterCollection parameters, UsageCounter counter, long now)
+    {
+        void Add(string name, object value)
+        {
+            parameters.Add(new Microsoft.Data.Sqlite.SqliteParameter(name, value));
+        }
+
+        Add("a", counter.AccountId);
+        Add("h", UnixTime.Of(counter.Hour));
+        Add("p", counter.ProductId);
+        Add("s", counter.StatusClass);
+        Add("m", counter.Measure);
+        Add("v", counter.Value);
+        Add("now", now);
+    }
+
+    const int StatementRows = 1000;
 
     /// <summary>Ledger rows of one account (or every account) between two moments.</summary>
     public async Task<IReadOnlyList<UsageCounter>> RowsAsync(string? accountId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
