@@ -11,7 +11,7 @@ namespace DataPlatform.Catalog.OData;
 /// <summary>
 /// The EDM model of one dataset as one caller may see it: entity type <c>DataPlatform.Record</c> with a property
 /// per visible column, keyed on the key columns, in entity set <c>Records</c>. A dataset without a visible key is
-/// keyed on its row id, exposed as <c>_row_id</c>, because every OData entity type needs a key.
+/// keyed on its row id, exposed as <c>_row</c>, because every OData entity type needs a key.
 /// </summary>
 sealed class ODataModel
 {

@@ -23,7 +23,7 @@ sealed record Person(
 
 /// <summary>
 /// Creates a real physical table in the catalog's database, laid out as docs/query.md describes (one column per
-/// dataset column, a <c>_row_id</c> in load order, storage types per engine), and loads people into it.
+/// dataset column, a row id (<see cref="QueryableDataset.RowIdColumn"/>) in load order, storage types per engine), and loads people into it.
 /// </summary>
 static class PeopleTable
 {
@@ -100,7 +100,7 @@ static class PeopleTable
         var types = postgres
             ? new[] { "bigint", "text", "text", "text", "bigint", "numeric", "boolean", "date", "timestamp", "text" }
             : new[] { "INTEGER", "TEXT", "TEXT", "TEXT", "INTEGER", "REAL", "INTEGER", "TEXT", "TEXT", "TEXT" };
-        var names = new[] { "_row_id" }.Concat(Columns.Select(c => c.SqlIdentifier)).ToArray();
+        var names = new[] { QueryableDataset.RowIdColumn }.Concat(Columns.Select(c => c.SqlIdentifier)).ToArray();
 
         await using var connection = await database.OpenConnectionAsync(CancellationToken.None);
         await using (var create = connection.CreateCommand())
