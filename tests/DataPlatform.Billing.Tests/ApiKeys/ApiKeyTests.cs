@@ -202,6 +202,63 @@ public abstract class ApiKeyTests(BillingPlatformFixture platform) : IAsyncLifet
     }
 
     [Fact]
+    public async Task Changing_a_plans_limits_reaches_the_keys_of_accounts_on_it()
+    {
+        var planId = BillingDriver.UniqueId("agency").ToLowerInvariant();
+        using var admin = _billing.Admin();
+        object Plan(int burst) => new
+        {
+            name = "Gói cơ quan",
+            burstPerSecond = burst,
+            requestsPerMinute = 1_200,
+            monthlyRequests = 5_000_000,
+            monthlyBytes = 0,
+            includedRequests = 200_000,
+            includedBytes = 0,
+            monthlyFee = 990_000,
+            pricePerGb = 0,
+            tiers = new object[] { new { upTo = (long?)null, pricePer1000 = 900 } },
+            billableStatusClasses = new[] { "2xx" },
+        };
+        using var created = await admin.PutAsJsonAsync($"/api/v1/admin/plans/{planId}", Plan(30));
+        Assert.Equal(HttpStatusCode.OK, created.StatusCode);
+        var accountId = await _billing.CreateAccountAsync(plan: planId);
+        var (key, _) = await _billing.CreateKeyAsync(accountId);
+        Assert.Equal(30, (await _billing.DescriptorAsync(key))!.Limits.BurstPerSecond);
+
+        using var changed = await admin.PutAsJsonAsync($"/api/v1/admin/plans/{planId}", Plan(45));
+
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        var limits = (await _billing.DescriptorAsync(key))!.Limits;
+        Assert.Equal(planId, limits.PlanId);
+        Assert.Equal(45, limits.BurstPerSecond);
+    }
+
+    [Fact]
+    public async Task A_plan_whose_tiers_fall_below_the_included_requests_is_refused()
+    {
+        using var admin = _billing.Admin();
+
+        using var response = await admin.PutAsJsonAsync($"/api/v1/admin/plans/{BillingDriver.UniqueId("bad").ToLowerInvariant()}", new
+        {
+            name = "Sai",
+            burstPerSecond = 1,
+            requestsPerMinute = 1,
+            monthlyRequests = 0,
+            monthlyBytes = 0,
+            includedRequests = 1_000,
+            includedBytes = 0,
+            monthlyFee = 0,
+            pricePerGb = 0,
+            tiers = new[] { new { upTo = 500, pricePer1000 = 10 } },
+            billableStatusClasses = new[] { "2xx" },
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Tiers", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+    }
+
+    [Fact]
     public async Task A_resync_rewrites_a_descriptor_lost_from_redis()
     {
         var accountId = await _billing.CreateAccountAsync();
