@@ -78,10 +78,17 @@ fi
   -o "-p $pg_port -k $pg_data -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
   start >/dev/null
 
-for _ in $(seq 50); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$redis_port") 2>/dev/null && break
+# A loaded machine can take a while to start redis-server; wait up to 60 s, then say so.
+redis_up=""
+for _ in $(seq 600); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$redis_port") 2>/dev/null; then redis_up=1; break; fi
   sleep 0.1
 done
+if [ -z "$redis_up" ]; then
+  echo "redis-server did not start on port $redis_port; its log:" >&2
+  cat "$work/redis.log" >&2
+  exit 1
+fi
 
 export DATAPLATFORM_TEST_REDIS="127.0.0.1:$redis_port"
 export DATAPLATFORM_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"

@@ -33,7 +33,7 @@ public sealed class GatewayOptions
 
     /// <summary>Where the 403 for a paid dataset points the caller to choose a plan.</summary>
     [Required]
-    public string PlansUrl { get; set; } = "/api/v1/plans";
+    public string PlansUrl { get; set; } = "/api/v1/account/plans";
 
     /// <summary>Origins allowed to call the public APIs from a browser; <c>*</c> allows any.</summary>
     public List<string> CorsOrigins { get; set; } = ["*"];

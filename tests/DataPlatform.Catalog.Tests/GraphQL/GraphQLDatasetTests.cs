@@ -181,7 +181,7 @@ public abstract class GraphQLDatasetTests(PlatformFixture platform)
 }
 
 [Collection(EmbeddedCollection.Name)]
-public sealed class GraphQLDatasetTests_Embedded(EmbeddedPlatformFixture platform) : GraphQLDatasetTests(platform);
+public sealed class GraphQLDatasetTests_Embedded(CatalogEmbeddedFixture platform) : GraphQLDatasetTests(platform);
 
 [Collection(ProductionCollection.Name)]
-public sealed class GraphQLDatasetTests_Production(ProductionPlatformFixture platform) : GraphQLDatasetTests(platform);
+public sealed class GraphQLDatasetTests_Production(CatalogProductionFixture platform) : GraphQLDatasetTests(platform);

@@ -143,7 +143,7 @@ public abstract class GraphQLEndpointTests(PlatformFixture platform)
 }
 
 [Collection(EmbeddedCollection.Name)]
-public sealed class GraphQLEndpointTests_Embedded(EmbeddedPlatformFixture platform) : GraphQLEndpointTests(platform);
+public sealed class GraphQLEndpointTests_Embedded(CatalogEmbeddedFixture platform) : GraphQLEndpointTests(platform);
 
 [Collection(ProductionCollection.Name)]
-public sealed class GraphQLEndpointTests_Production(ProductionPlatformFixture platform) : GraphQLEndpointTests(platform);
+public sealed class GraphQLEndpointTests_Production(CatalogProductionFixture platform) : GraphQLEndpointTests(platform);

@@ -158,7 +158,7 @@ public abstract class GraphQLFuzzTests(PlatformFixture platform)
 }
 
 [Collection(EmbeddedCollection.Name)]
-public sealed class GraphQLFuzzTests_Embedded(EmbeddedPlatformFixture platform) : GraphQLFuzzTests(platform);
+public sealed class GraphQLFuzzTests_Embedded(CatalogEmbeddedFixture platform) : GraphQLFuzzTests(platform);
 
 [Collection(ProductionCollection.Name)]
-public sealed class GraphQLFuzzTests_Production(ProductionPlatformFixture platform) : GraphQLFuzzTests(platform);
+public sealed class GraphQLFuzzTests_Production(CatalogProductionFixture platform) : GraphQLFuzzTests(platform);

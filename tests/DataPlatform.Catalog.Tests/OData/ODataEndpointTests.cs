@@ -256,7 +256,7 @@ public abstract class ODataEndpointTests(PlatformFixture platform)
 }
 
 [Collection(EmbeddedCollection.Name)]
-public sealed class ODataEndpointTests_Embedded(EmbeddedPlatformFixture platform) : ODataEndpointTests(platform);
+public sealed class ODataEndpointTests_Embedded(CatalogEmbeddedFixture platform) : ODataEndpointTests(platform);
 
 [Collection(ProductionCollection.Name)]
-public sealed class ODataEndpointTests_Production(ProductionPlatformFixture platform) : ODataEndpointTests(platform);
+public sealed class ODataEndpointTests_Production(CatalogProductionFixture platform) : ODataEndpointTests(platform);

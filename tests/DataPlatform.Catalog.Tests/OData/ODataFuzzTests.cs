@@ -186,7 +186,7 @@ public abstract class ODataFuzzTests(PlatformFixture platform)
 }
 
 [Collection(EmbeddedCollection.Name)]
-public sealed class ODataFuzzTests_Embedded(EmbeddedPlatformFixture platform) : ODataFuzzTests(platform);
+public sealed class ODataFuzzTests_Embedded(CatalogEmbeddedFixture platform) : ODataFuzzTests(platform);
 
 [Collection(ProductionCollection.Name)]
-public sealed class ODataFuzzTests_Production(ProductionPlatformFixture platform) : ODataFuzzTests(platform);
+public sealed class ODataFuzzTests_Production(CatalogProductionFixture platform) : ODataFuzzTests(platform);

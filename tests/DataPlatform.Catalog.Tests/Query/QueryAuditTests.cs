@@ -56,7 +56,7 @@ public abstract class QueryAuditTests(PlatformFixture platform)
 }
 
 [Collection(EmbeddedCollection.Name)]
-public sealed class QueryAuditTests_Embedded(EmbeddedPlatformFixture platform) : QueryAuditTests(platform);
+public sealed class QueryAuditTests_Embedded(CatalogEmbeddedFixture platform) : QueryAuditTests(platform);
 
 [Collection(ProductionCollection.Name)]
-public sealed class QueryAuditTests_Production(ProductionPlatformFixture platform) : QueryAuditTests(platform);
+public sealed class QueryAuditTests_Production(CatalogProductionFixture platform) : QueryAuditTests(platform);

@@ -226,7 +226,7 @@ public abstract class QueryConformanceTests(PlatformFixture platform)
 }
 
 [Collection(EmbeddedCollection.Name)]
-public sealed class QueryConformanceTests_Embedded(EmbeddedPlatformFixture platform) : QueryConformanceTests(platform);
+public sealed class QueryConformanceTests_Embedded(CatalogEmbeddedFixture platform) : QueryConformanceTests(platform);
 
 [Collection(ProductionCollection.Name)]
-public sealed class QueryConformanceTests_Production(ProductionPlatformFixture platform) : QueryConformanceTests(platform);
+public sealed class QueryConformanceTests_Production(CatalogProductionFixture platform) : QueryConformanceTests(platform);

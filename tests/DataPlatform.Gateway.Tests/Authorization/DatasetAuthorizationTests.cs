@@ -64,7 +64,7 @@ public abstract class DatasetAuthorizationTests(PlatformFixture platform)
         var problem = await ApiKeyTests.ProblemAsync(refused, HttpStatusCode.Forbidden);
         Assert.Equal(GatewayProblemTypes.SubscriptionRequired, problem.GetProperty("type").GetString());
         Assert.Equal(product, problem.GetProperty("productId").GetString());
-        Assert.Equal("/api/v1/plans", problem.GetProperty("plans").GetString());
+        Assert.Equal("/api/v1/account/plans", problem.GetProperty("plans").GetString());
     }
 
     [Fact]
