@@ -15,6 +15,7 @@ using DataPlatform.Catalog.Versions;
 using DataPlatform.ServiceDefaults;
 using DataPlatform.ServiceDefaults.OpenApi;
 using DataPlatform.ServiceDefaults.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace DataPlatform.Catalog;
 
@@ -93,7 +94,8 @@ public static class CatalogHost
         builder.Services.AddSingleton<DatasetPublisher>();
         builder.Services.AddSingleton<RowReader>();
         builder.Services.AddSingleton<DescriptorWriter>();
-        builder.Services.AddSingleton<IQueryableDatasetSource, CatalogQueryableDatasets>();
+        // TryAdd: a host built with its own dataset source (the query tests' registry of hand-made tables) keeps it.
+        builder.Services.TryAddSingleton<IQueryableDatasetSource, CatalogQueryableDatasets>();
         builder.Services.AddHostedService<DatasetChangeSubscriber>();
         builder.Services.AddSingleton<SampleDataSeeder>();
         builder.Services.AddHostedService<CatalogStartup>();

@@ -11,6 +11,10 @@ public abstract class CatalogPlatformFixture(Backend backend) : PlatformFixture(
     protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings() =>
     [
         new("Catalog:MaxUploadBytes", UploadLimit.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        // Every test here reads through the gateway from one loopback address; the anonymous tier's limits are the
+        // gateway tests' subject, not these.
+        new("Gateway:Anonymous:BurstPerSecond", "100000"),
+        new("Gateway:Anonymous:RequestsPerMinute", "1000000"),
     ];
 }
 

@@ -107,6 +107,7 @@ public static class GraphQLApi
             {
                 MaxDepth = options.MaxGraphQLDepth,
                 MaxComplexity = options.MaxGraphQLComplexity,
+                DefaultComplexityImpactDelegate = IntrospectionIsFree,
             }));
         });
 
@@ -116,6 +117,15 @@ public static class GraphQLApi
         var status = modern && !result.Executed ? StatusCodes.Status400BadRequest : StatusCodes.Status200OK;
         return new GraphQLResult(result, status, modern ? GraphQLResponseJson : "application/json");
     }
+
+    static readonly Func<FieldImpactContext, FieldComplexityResult> _defaultImpact = new ComplexityOptions().DefaultComplexityImpactDelegate;
+
+    // Introspection reads the schema, not data: its cost grows with the number of datasets, and tools such as
+    // GraphiQL send the standard introspection query on every start, so it must never hit the data limit.
+    static FieldComplexityResult IntrospectionIsFree(FieldImpactContext context) =>
+        context.FieldDefinition.Name.StartsWith("__", StringComparison.Ordinal) || context.ParentType.Name.StartsWith("__", StringComparison.Ordinal)
+            ? new FieldComplexityResult(0, 1)
+            : _defaultImpact(context);
 
     static IResult RequestError(HttpContext context, string message, int status = StatusCodes.Status400BadRequest)
     {
