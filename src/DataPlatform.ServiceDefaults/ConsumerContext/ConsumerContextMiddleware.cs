@@ -39,7 +39,26 @@ sealed partial class ConsumerContextMiddleware(
         }
 
         context.Features.Set(new ConsumerFeature(consumer!));
+        ApplyGatewayAddress(context.Request);
         return next(context);
+    }
+
+    /// <summary>
+    /// Links in responses (OData's nextLink, DCAT's URLs) must name the gateway, not this internal address. The
+    /// X-Forwarded headers are believed only on a request whose consumer context the gateway signed, because the
+    /// gateway sets them itself and replaces whatever a client sent.
+    /// </summary>
+    static void ApplyGatewayAddress(HttpRequest request)
+    {
+        if (request.Headers["X-Forwarded-Host"] is [{ Length: > 0 } host])
+        {
+            request.Host = new HostString(host);
+        }
+
+        if (request.Headers["X-Forwarded-Proto"] is [{ Length: > 0 } scheme] && scheme is "http" or "https")
+        {
+            request.Scheme = scheme;
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a request with a consumer context that is {Verdict}")]
