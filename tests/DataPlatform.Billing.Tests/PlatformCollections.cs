@@ -1,16 +1,13 @@
 namespace DataPlatform.Billing.Tests;
 
 /// <summary>
-/// The platform as billing's tests need it: sign-up e-mails dropped as files in the data directory, where the
-/// tests read the confirmation link as a user reads their inbox.
+/// The platform as billing's tests need it: a rotation overlap long enough to observe. Sign-up e-mails land in
+/// <see cref="PlatformFixture.MailDirectory"/>, where the tests read the confirmation link as a user reads their inbox.
 /// </summary>
 public abstract class BillingPlatformFixture(Backend backend) : PlatformFixture(backend)
 {
-    public string MailDirectory => Path.Combine(DataDirectory, "mail");
-
     protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings() =>
     [
-        new("Billing:Mail:PickupDirectory", MailDirectory),
         new("Billing:Keys:RotationOverlap", "01:00:00"),
     ];
 }

@@ -36,6 +36,9 @@ public abstract class PlatformFixture(Backend backend) : IAsyncLifetime
 
     public string DataDirectory => _dataDirectory;
 
+    /// <summary>Where billing drops the e-mails it sends (.eml files).</summary>
+    public string MailDirectory => Path.Combine(_dataDirectory, "mail");
+
     /// <summary>A client of the gateway, as a developer's program would be.</summary>
     public HttpClient CreateGatewayClient() => OutsideClient(Platform.GatewayUrl);
 
@@ -85,6 +88,8 @@ public abstract class PlatformFixture(Backend backend) : IAsyncLifetime
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
             ["Logging:Console:FormatterName"] = "simple",
+            // Confirmation e-mails land as files that a test can open, as a person opens their mailbox.
+            ["Billing:Mail:PickupDirectory"] = MailDirectory,
         };
         foreach (var (key, value) in ExtraSettings())
         {
