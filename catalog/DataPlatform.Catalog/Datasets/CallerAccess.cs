@@ -59,11 +59,11 @@ static class CallerAccess
     public static string BaseUrl(HttpContext context)
     {
         var request = context.Request;
-        var forwardedHost = request.Headers["X-Forwarded-Host"].ToString();
-        if (forwardedHost.Length > 0)
+        // Through the gateway, the consumer-context middleware (ServiceDefaults) has already set the request's
+        // host and scheme to the gateway's, believing the forwarded headers only on gateway-signed requests.
+        if (request.Headers.ContainsKey("X-Forwarded-Host"))
         {
-            var proto = request.Headers["X-Forwarded-Proto"].ToString();
-            return $"{(proto.Length > 0 ? proto.Split(',')[0].Trim() : "http")}://{forwardedHost.Split(',')[0].Trim()}";
+            return $"{request.Scheme}://{request.Host}";
         }
 
         var gateway = context.RequestServices.GetRequiredService<IOptions<PlatformOptions>>().Value.GatewayUrl.TrimEnd('/');
