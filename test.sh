@@ -5,9 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Optional: one test project to run instead of the whole solution, for a quicker loop while developing,
+# Optional: one test project to run instead of the whole solution (then any dotnet test options, such as
+# --filter), for a quicker loop while developing,
 # e.g. ./test.sh tests/DataPlatform.Catalog.Tests
 target="${1:-DataPlatform.sln}"
+shift || true
 
 log() { printf '\n== %s\n' "$*"; }
 
@@ -109,7 +111,7 @@ dotnet build DataPlatform.sln --no-restore --nologo -v quiet -clp:ErrorsOnly
 
 log "Testing"
 set +e
-dotnet test "$target" --no-build --nologo --logger "console;verbosity=normal" 2>&1 | tee "$work/test.log"
+dotnet test "$target" --no-build --nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$work/test.log"
 status=${PIPESTATUS[0]}
 set -e
 

@@ -80,7 +80,7 @@ publish() {
   rss=$(awk '/VmHWM/ {print $2}' "/proc/$catalog_pid/status")
   kill "$catalog_pid"; wait "$catalog_pid" 2>/dev/null || true; catalog_pid=""
   grep -q "\"rowCount\":$rows" "$data/result.json" || { echo "publish failed: $(cat "$data/result.json")" >&2; exit 1; }
-  grep -o 'Published version.*' "$data/catalog.log" | sed 's/^/   /' >&2
+  grep -o 'Published version.*\|did not fit.*' "$data/catalog.log" | sed 's/^/   /' >&2
   echo "$(echo "$end - $start" | bc) $rss"
 }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Text.Unicode;
 
 namespace DataPlatform.Catalog.Publishing;
@@ -29,11 +30,16 @@ sealed class SpooledFile(string path, long bytes) : IDisposable
 /// while checking the size limit and that every byte is valid UTF-8. The file is needed twice (once to
 /// infer and validate, once to load), and a request body can be read only once.
 /// </summary>
+/// <remarks>
+/// With a <c>forward</c> pipe, every checked chunk also goes to the pipe as it arrives, so the publisher parses
+/// and loads the upload while it streams in; the spooled copy is there for the rare second pass. A failure
+/// (not UTF-8, too large) completes the pipe with the same error, so the parser stops on it too.
+/// </remarks>
 static class CsvSpooler
 {
     const int ChunkSize = 1 << 16;
 
-    public static async Task<SpooledFile> SpoolAsync(Stream body, string directory, long maxBytes, CancellationToken cancellationToken)
+    public static async Task<SpooledFile> SpoolAsync(Stream body, string directory, long maxBytes, CancellationToken cancellationToken, PipeWriter? forward = null)
     {
         Directory.CreateDirectory(directory);
         var path = System.IO.Path.Combine(directory, "dataplatform-upload-" + Guid.NewGuid().ToString("N") + ".csv");
@@ -63,6 +69,12 @@ static class CsvSpooler
                     var leftover = Validate(buffer.AsSpan(bom ? 3 : 0, pending + read - (bom ? 3 : 0)), chars, written - pending, lines);
                     lines += fresh.Span.Count((byte)'\n');
                     await file.WriteAsync(fresh, cancellationToken);
+                    if (forward is not null && (await forward.WriteAsync(fresh, cancellationToken)).IsCompleted)
+                    {
+                        // The parser stopped early (it found the file unusable); keep only the spooled copy.
+                        forward = null;
+                    }
+
                     written += fresh.Length;
                     buffer.AsSpan(pending + read - leftover, leftover).CopyTo(buffer);
                     pending = leftover;
@@ -74,10 +86,12 @@ static class CsvSpooler
                 throw NotUtf8(written - pending, lines);
             }
 
+            forward?.Complete();
             return new SpooledFile(path, written);
         }
-        catch
+        catch (Exception e)
         {
+            forward?.Complete(e);
             spooled.Dispose();
             throw;
         }

@@ -83,6 +83,61 @@ static class CsvValues
         DateTimeOffset.TryParseExact(text, _datetimeFormats, CultureInfo.InvariantCulture,
             DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value);
 
+    /// <summary>
+    /// Checks that <paramref name="text"/> is a value of <paramref name="type"/> and, when <paramref name="batch"/>
+    /// is given, stores it typed in that cell. An inferred column applies inference's stricter rules for numbers
+    /// (no leading zeros), so a value is stored as the type the whole file would have been inferred as.
+    /// </summary>
+    public static bool TryStore(ColumnType type, ReadOnlySpan<char> text, bool inferred, RowBatch? batch, int cell)
+    {
+        switch (type)
+        {
+            case ColumnType.Integer:
+                if ((inferred && !IsPlainNumber(text, allowPoint: false)) || !TryInt64(text, out var integer))
+                {
+                    return false;
+                }
+
+                batch?.SetNumber(cell, integer);
+                return true;
+            case ColumnType.Decimal:
+                if ((inferred && !IsPlainNumber(text, allowPoint: true)) || !TryDecimal(text, out var number))
+                {
+                    return false;
+                }
+
+                batch?.SetDecimal(cell, number);
+                return true;
+            case ColumnType.Boolean:
+                if (!TryBoolean(text, out var flag))
+                {
+                    return false;
+                }
+
+                batch?.SetNumber(cell, flag ? 1 : 0);
+                return true;
+            case ColumnType.Date:
+                if (!TryDate(text, out var date))
+                {
+                    return false;
+                }
+
+                batch?.SetNumber(cell, date.DayNumber);
+                return true;
+            case ColumnType.Datetime:
+                if (!TryDatetime(text, out var moment))
+                {
+                    return false;
+                }
+
+                batch?.SetNumber(cell, moment.UtcTicks);
+                return true;
+            default:
+                batch?.SetText(cell, text);
+                return true;
+        }
+    }
+
     /// <summary>What a value must look like, for error messages.</summary>
     public static string Expected(ColumnType type) => type switch
     {

@@ -1,6 +1,8 @@
 using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
+using System.IO.Pipelines;
+using System.Text;
 using System.Text.Json;
 using DataPlatform.Catalog.Datasets;
 using DataPlatform.Catalog.Descriptors;
@@ -16,8 +18,8 @@ namespace DataPlatform.Catalog.Publishing;
 public sealed record PublishResult(string DatasetId, int Version, long RowCount, long Bytes, string Delimiter, IReadOnlyList<DatasetColumn> Columns);
 
 /// <summary>
-/// Publishes a CSV as a new version: spool, inspect and validate, then in ONE transaction create the
-/// version's table, load it (binary COPY on PostgreSQL, prepared inserts on SQLite), check keys, index,
+/// Publishes a CSV as a new version: while the upload streams in, check and type every row and load it, in
+/// ONE transaction, into the version's table (binary COPY on PostgreSQL, prepared inserts on SQLite); then check keys, index,
 /// record the version, switch the dataset to it and drop versions past retention. A failure anywhere rolls
 /// the whole transaction back, so nothing is half-published and the previous version keeps serving;
 /// readers see the old version or the new one, never a mix.
@@ -25,6 +27,15 @@ public sealed record PublishResult(string DatasetId, int Version, long RowCount,
 public sealed partial class DatasetPublisher(
     DatasetStore store, DescriptorWriter descriptors, IOptions<CatalogOptions> options, TimeProvider time, ILogger<DatasetPublisher> logger)
 {
+    /// <summary>How many rows, at most, decide the inferred types before loading starts.</summary>
+    const int SampleRows = 20_000;
+
+    /// <summary>How many characters, at most, the sample holds in memory.</summary>
+    const long SampleChars = 8 << 20;
+
+    /// <summary>How much of the upload's start the delimiter detection looks at.</summary>
+    const int DelimiterWindow = 1 << 16;
+
     PlatformDatabase Database => store.Database;
 
     /// <summary>Publishes <paramref name="csv"/> to dataset <paramref name="datasetId"/>.</summary>
@@ -33,9 +44,67 @@ public sealed partial class DatasetPublisher(
         var settings = options.Value;
         var dataset = await store.FindAsync(datasetId, cancellationToken) ?? throw NotFound(datasetId);
         var started = Stopwatch.GetTimestamp();
-        using var file = await CsvSpooler.SpoolAsync(
-            csv, string.IsNullOrWhiteSpace(settings.SpoolDirectory) ? Path.GetTempPath() : settings.SpoolDirectory, settings.MaxUploadBytes, cancellationToken);
-        var inspection = CsvInspector.Inspect(file.Path, dataset.Metadata.Columns, settings.MaxReportedErrors, cancellationToken);
+
+        // The upload streams through one pipe into the parser while it is spooled to disk; the parser's thread
+        // checks and types the rows and a loading thread writes them to the database, so receiving, parsing
+        // and loading overlap. Only when a value defeats the types inferred from the sample is the spooled
+        // copy read again.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 8 << 20, resumeWriterThreshold: 4 << 20, useSynchronizationContext: false));
+        var spooling = CsvSpooler.SpoolAsync(
+            csv, string.IsNullOrWhiteSpace(settings.SpoolDirectory) ? Path.GetTempPath() : settings.SpoolDirectory, settings.MaxUploadBytes, stop.Token, pipe.Writer);
+        try
+        {
+            var result = await PublishStreamAsync(dataset, pipe.Reader, spooling, publishedBy, started, stop.Token);
+            cancellationToken.ThrowIfCancellationRequested();
+            return result;
+        }
+        catch (Exception failure)
+        {
+            await stop.CancelAsync();
+            await pipe.Reader.CompleteAsync();
+            if (await DiscardAsync(spooling) is { } refused && failure is not PublishFailure)
+            {
+                // The upload itself was refused (not UTF-8, too large): that is the error to report, not the
+                // parser's or loader's reaction to the pipe closing on it.
+                throw refused;
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Waits for the spooling to end and deletes its file; returns its refusal of the upload, if any.</summary>
+    static async Task<PublishFailure?> DiscardAsync(Task<SpooledFile> spooling)
+    {
+        try
+        {
+            (await spooling).Dispose();
+            return null;
+        }
+        catch (PublishFailure refused)
+        {
+            return refused;
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // Cancelled because the publish failed for another reason, which is the one reported.
+            return null;
+        }
+    }
+
+    async Task<PublishResult> PublishStreamAsync(
+        Dataset dataset, PipeReader upload, Task<SpooledFile> spooling, string publishedBy, long started, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var datasetId = dataset.Id;
+        var delimiter = await DetectDelimiterAsync(upload, cancellationToken);
+        using var reader = CsvPass.OpenReader(upload.AsStream(), delimiter);
+        var (pass, sample) = await OnOwnThread(() =>
+        {
+            var started = CsvPass.Start(reader, dataset.Metadata.Columns, settings.MaxReportedErrors);
+            return (started, started.Sample(reader, SampleRows, SampleChars));
+        }, cancellationToken);
 
         await using var connection = await Database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await CatalogTransactions.BeginWriteAsync(connection, cancellationToken);
@@ -43,41 +112,69 @@ public sealed partial class DatasetPublisher(
             Database.Provider == DatabaseProvider.PostgreSql
                 ? "SELECT last_version, storage_key FROM datasets WHERE id = @id FOR UPDATE"
                 : "SELECT last_version, storage_key FROM datasets WHERE id = @id", transaction).With("id", datasetId))
-        await using (var reader = await lockRow.ExecuteReaderAsync(cancellationToken))
+        await using (var lockReader = await lockRow.ExecuteReaderAsync(cancellationToken))
         {
-            if (!await reader.ReadAsync(cancellationToken))
+            if (!await lockReader.ReadAsync(cancellationToken))
             {
                 throw NotFound(datasetId);
             }
 
-            dataset = dataset with { CurrentVersion = reader.GetInt32(0), StorageKey = reader.GetString(1) };
+            dataset = dataset with { CurrentVersion = lockReader.GetInt32(0), StorageKey = lockReader.GetString(1) };
         }
 
-        var inspectedAt = Stopwatch.GetTimestamp();
         var version = dataset.CurrentVersion + 1;
         var table = SqlIdentifiers.VersionTable(dataset.StorageKey, version);
-        var columns = inspection.Columns;
-        await connection.RunAsync(CreateTableSql(table, columns), transaction, cancellationToken);
-        var loaded = Database.Provider == DatabaseProvider.PostgreSql
-            ? await CopyAsync((NpgsqlConnection)connection, table, file.Path, inspection, cancellationToken)
-            : await InsertAsync((SqliteConnection)connection, table, file.Path, inspection, cancellationToken);
-        if (loaded != inspection.RowCount)
+        await connection.RunAsync(CreateTableSql(table, pass), transaction, cancellationToken);
+        var loaded = await LoadAsync(connection, table, pass, (batches, token) =>
         {
-            throw new InvalidOperationException($"Loaded {loaded} rows where the inspection counted {inspection.RowCount}.");
+            foreach (var row in sample)
+            {
+                pass.Check(row.View, batches.Current, token);
+                batches.Flush(token);
+            }
+
+            sample.Clear();
+            while (reader.MoveNext())
+            {
+                pass.Check(new ParsedRow(reader.Current), batches.Current, token);
+                batches.Flush(token);
+            }
+        }, cancellationToken);
+        var columns = pass.Finish();
+        using var file = await spooling;
+        var secondPass = pass.SpeculationFailed;
+        if (secondPass)
+        {
+            // A value later in the file did not fit the type the sample suggested: find the types of the whole
+            // file from the spooled copy, then load it again into a table of those types.
+            LogSecondPass(logger, datasetId);
+            await connection.RunAsync($"DROP TABLE {SqlIdentifiers.Quote(table)}", transaction, cancellationToken);
+            pass = pass.Restart(types: null);
+            await OnOwnThread(() => ReadFile(file.Path, delimiter, pass, batches: null, cancellationToken), cancellationToken);
+            columns = pass.Finish();
+            pass = pass.Restart(columns.Select(c => c.Type).ToList());
+            await connection.RunAsync(CreateTableSql(table, pass), transaction, cancellationToken);
+            loaded = await LoadAsync(connection, table, pass, (batches, token) => ReadFile(file.Path, delimiter, pass, batches, token), cancellationToken);
+            columns = pass.Finish();
+        }
+
+        if (loaded != pass.Rows)
+        {
+            throw new InvalidOperationException($"Loaded {loaded} rows where the file has {pass.Rows}.");
         }
 
         var loadedAt = Stopwatch.GetTimestamp();
         await IndexAsync(connection, transaction, table, columns, settings.MaxReportedErrors, cancellationToken);
 
         var now = Sql.Time(time.GetUtcNow());
-        var delimiter = inspection.Delimiter switch { '\t' => "tab", ';' => "semicolon", _ => "comma" };
+        var delimiterName = delimiter switch { '\t' => "tab", ';' => "semicolon", _ => "comma" };
         await connection.RunAsync(
             """
             INSERT INTO dataset_versions (dataset_id, version, table_name, row_count, columns, delimiter, bytes, published_at, published_by)
             VALUES (@id, @version, @table, @rows, @columns, @delimiter, @bytes, @now, @by)
             """, transaction, cancellationToken,
             ("id", datasetId), ("version", version), ("table", table), ("rows", loaded), ("columns", JsonSerializer.Serialize(columns, DatasetStore.Json)),
-            ("delimiter", delimiter), ("bytes", file.Bytes), ("now", now), ("by", publishedBy));
+            ("delimiter", delimiterName), ("bytes", file.Bytes), ("now", now), ("by", publishedBy));
         // The switch: one row update, committed with everything above.
         await connection.RunAsync(
             """
@@ -88,8 +185,8 @@ public sealed partial class DatasetPublisher(
             ("id", datasetId), ("version", version), ("table", table), ("rows", loaded), ("columns", JsonSerializer.Serialize(columns, DatasetStore.Json)), ("now", now));
         await ApplyRetentionAsync(connection, transaction, datasetId, settings.RetainedVersions, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        LogPublished(logger, datasetId, version, loaded, Stopwatch.GetElapsedTime(started, inspectedAt).TotalMilliseconds,
-            Stopwatch.GetElapsedTime(inspectedAt, loadedAt).TotalMilliseconds, Stopwatch.GetElapsedTime(loadedAt).TotalMilliseconds);
+        LogPublished(logger, datasetId, version, loaded, Stopwatch.GetElapsedTime(started, loadedAt).TotalMilliseconds,
+            Stopwatch.GetElapsedTime(loadedAt).TotalMilliseconds);
 
         var published = await store.FindAsync(datasetId, cancellationToken);
         if (published is not null)
@@ -97,13 +194,18 @@ public sealed partial class DatasetPublisher(
             await descriptors.WriteAsync(published, cancellationToken);
         }
 
-        return new PublishResult(datasetId, version, loaded, file.Bytes, delimiter, columns);
+        return new PublishResult(datasetId, version, loaded, file.Bytes, delimiterName, columns);
     }
 
-    string CreateTableSql(string table, IReadOnlyList<DatasetColumn> columns)
+    /// <summary>
+    /// The new version's table: the row number, then the file's columns in order. Only a column declared not
+    /// nullable (or a key) is NOT NULL in the table; an inferred column's nullability is known only at the end.
+    /// </summary>
+    string CreateTableSql(string table, CsvPass pass)
     {
         var postgres = Database.Provider == DatabaseProvider.PostgreSql;
-        var definitions = columns.Select(c => $"{SqlIdentifiers.Quote(c.PhysicalName)} {SqlType(c.Type, postgres)}{(c.Nullable ? "" : " NOT NULL")}");
+        var definitions = pass.Columns.Select((c, i) =>
+            $"{SqlIdentifiers.Quote(pass.PhysicalNames[i])} {SqlType(c.Type, postgres)}{(c.Declared is { Nullable: false } or { Key: true } ? " NOT NULL" : "")}");
         var row = postgres ? $"{SqlIdentifiers.Quote(SqlIdentifiers.RowNumberColumn)} BIGINT NOT NULL" : $"{SqlIdentifiers.Quote(SqlIdentifiers.RowNumberColumn)} INTEGER PRIMARY KEY";
         return $"CREATE TABLE {SqlIdentifiers.Quote(table)} ({string.Join(", ", definitions.Prepend(row))})";
     }
@@ -123,96 +225,107 @@ public sealed partial class DatasetPublisher(
         _ => "TEXT",
     };
 
-    static async Task<long> CopyAsync(NpgsqlConnection connection, string table, string path, CsvInspection inspection, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="produce"/> on its own thread, checking and typing rows into batches, while this
+    /// loading thread writes the batches to the new table: binary COPY on PostgreSQL, one prepared insert on
+    /// SQLite. Returns the number of rows written.
+    /// </summary>
+    async Task<long> LoadAsync(DbConnection connection, string table, CsvPass pass, Action<BatchQueue, CancellationToken> produce, CancellationToken cancellationToken)
     {
-        var names = string.Join(", ", inspection.Columns.Select(c => SqlIdentifiers.Quote(c.PhysicalName)).Prepend(SqlIdentifiers.Quote(SqlIdentifiers.RowNumberColumn)));
-        await using var importer = await connection.BeginBinaryImportAsync($"COPY {SqlIdentifiers.Quote(table)} ({names}) FROM STDIN (FORMAT BINARY)", cancellationToken);
-        var rows = ReadRows(path, inspection, new CopySink(importer), cancellationToken);
-        await importer.CompleteAsync(cancellationToken);
-        return rows;
-    }
-
-    static Task<long> InsertAsync(SqliteConnection connection, string table, string path, CsvInspection inspection, CancellationToken cancellationToken)
-    {
-        using var sink = new SqliteInsertSink(connection, table, inspection.Columns.Select(c => c.PhysicalName).ToList());
-        return Task.FromResult(ReadRows(path, inspection, sink, cancellationToken));
-    }
-
-    /// <summary>The second pass: reads the file again and writes each row's typed values to <paramref name="sink"/>.</summary>
-    static long ReadRows(string path, CsvInspection inspection, IRowSink sink, CancellationToken cancellationToken)
-    {
-        var columns = inspection.Columns;
-        var types = columns.Select(c => c.Type).ToArray();
-        using var reader = CsvInspector.OpenReader(path, inspection.Delimiter);
-        long row = 0;
-        var header = true;
-        foreach (var current in reader)
+        var types = pass.Columns.Select(c => c.Type).ToArray();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var queue = new BatchQueue(types.Length);
+        var producing = OnOwnThread(() =>
         {
-            if (header)
+            try
             {
-                header = false;
-                continue;
+                produce(queue, stop.Token);
+                queue.Complete(stop.Token);
+            }
+            catch
+            {
+                stop.Cancel();
+                throw;
+            }
+        }, stop.Token);
+
+        long written;
+        try
+        {
+            if (connection is NpgsqlConnection postgres)
+            {
+                await using var importer = await postgres.BeginBinaryImportAsync(
+                    $"COPY {SqlIdentifiers.Quote(table)} FROM STDIN (FORMAT BINARY)", stop.Token);
+                written = await OnOwnThread(() => queue.Drain(new CopySink(importer), types, stop.Token), stop.Token);
+                await producing;
+                await importer.CompleteAsync(stop.Token);
+            }
+            else
+            {
+                using var sink = new SqliteInsertSink((SqliteConnection)connection, table, pass.PhysicalNames);
+                written = await OnOwnThread(() => queue.Drain(sink, types, stop.Token), stop.Token);
+                await producing;
+            }
+        }
+        catch
+        {
+            await stop.CancelAsync();
+            try
+            {
+                await producing;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The producer's failure (a refused upload, say) explains the loader's; report it instead.
+                throw;
+            }
+            catch (OperationCanceledException)
+            {
+                // The producer stopped because the loader failed; the loader's error is reported.
             }
 
-            if (current.ColCount != types.Length)
-            {
-                continue;
-            }
-
-            row++;
-            if ((row & 0xFFFF) == 0)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-            }
-
-            sink.BeginRow(row);
-            for (var i = 0; i < types.Length; i++)
-            {
-                CsvValues.TryUnquote(current[i].Span, out var text, out _);
-                if (text.IsEmpty)
-                {
-                    sink.Null(i);
-                    continue;
-                }
-
-                if (!WriteValue(sink, i, types[i], text))
-                {
-                    throw new InvalidOperationException($"Row {row} changed between the two passes.");
-                }
-            }
-
-            sink.EndRow();
+            throw;
         }
 
-        return row;
+        return written;
     }
 
-    static bool WriteValue(IRowSink sink, int column, ColumnType type, ReadOnlySpan<char> text)
+    /// <summary>Reads the spooled file from the start, checking every row and storing it when <paramref name="batches"/> is given.</summary>
+    static void ReadFile(string path, char delimiter, CsvPass pass, BatchQueue? batches, CancellationToken cancellationToken)
     {
-        switch (type)
+        using var reader = CsvPass.OpenReader(path, delimiter);
+        reader.MoveNext();
+        while (reader.MoveNext())
         {
-            case ColumnType.Integer when CsvValues.TryInt64(text, out var integer):
-                sink.Int64(column, integer);
-                return true;
-            case ColumnType.Decimal when CsvValues.TryDecimal(text, out var number):
-                sink.Decimal(column, number);
-                return true;
-            case ColumnType.Boolean when CsvValues.TryBoolean(text, out var flag):
-                sink.Boolean(column, flag);
-                return true;
-            case ColumnType.Date when CsvValues.TryDate(text, out var date):
-                sink.Date(column, date);
-                return true;
-            case ColumnType.Datetime when CsvValues.TryDatetime(text, out var moment):
-                sink.Datetime(column, moment);
-                return true;
-            case ColumnType.String:
-                sink.Text(column, text);
-                return true;
-            default:
-                return false;
+            pass.Check(new ParsedRow(reader.Current), batches?.Current, cancellationToken);
+            batches?.Flush(cancellationToken);
         }
     }
+
+    /// <summary>Looks at the start of the upload, without consuming it, to choose the delimiter.</summary>
+    static async Task<char> DetectDelimiterAsync(PipeReader upload, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var read = await upload.ReadAsync(cancellationToken);
+            var buffer = read.Buffer;
+            if (buffer.Length >= DelimiterWindow || read.IsCompleted)
+            {
+                var start = Encoding.UTF8.GetString(buffer.Slice(0, Math.Min(buffer.Length, DelimiterWindow)));
+                upload.AdvanceTo(buffer.Start);
+                return CsvPass.DetectDelimiter(start);
+            }
+
+            upload.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>Runs blocking work (reading the pipe, writing the database) on a thread of its own, off the thread pool.</summary>
+    static Task<T> OnOwnThread<T>(Func<T> work, CancellationToken cancellationToken) =>
+        Task.Factory.StartNew(work, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    static Task OnOwnThread(Action work, CancellationToken cancellationToken) =>
+        Task.Factory.StartNew(work, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     /// <summary>Finds the duplicated keys that made the unique index fail, and reports them.</summary>
     static async Task<PublishFailure> DuplicateKeysAsync(DbConnection connection, DbTransaction transaction, string table, IReadOnlyList<DatasetColumn> keys, int maxErrors, CancellationToken cancellationToken)
@@ -317,6 +430,10 @@ public sealed partial class DatasetPublisher(
         $"There is no dataset '{datasetId}'. Create it first with PUT /api/v1/datasets/{datasetId}, then publish its file.");
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "Published version {Version} of dataset {DatasetId} with {Rows} rows: {InspectMs:F0} ms spooling and checking, {LoadMs:F0} ms loading, {IndexMs:F0} ms indexing and switching")]
-    static partial void LogPublished(ILogger logger, string datasetId, int version, long rows, double inspectMs, double loadMs, double indexMs);
+        Message = "Published version {Version} of dataset {DatasetId} with {Rows} rows: {LoadMs:F0} ms receiving, checking and loading, {IndexMs:F0} ms indexing and switching")]
+    static partial void LogPublished(ILogger logger, string datasetId, int version, long rows, double loadMs, double indexMs);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "A value of dataset {DatasetId}'s file did not fit the types inferred from its first rows; reading the file again with the types of the whole file")]
+    static partial void LogSecondPass(ILogger logger, string datasetId);
 }

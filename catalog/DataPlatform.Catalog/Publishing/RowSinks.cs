@@ -16,7 +16,7 @@ interface IRowSink
 
     void Null(int column);
 
-    void Text(int column, ReadOnlySpan<char> value);
+    void Text(int column, ArraySegment<char> value);
 
     void Int64(int column, long value);
 
@@ -42,7 +42,7 @@ sealed class CopySink(NpgsqlBinaryImporter importer) : IRowSink
 
     public void Null(int column) => importer.WriteNull();
 
-    public void Text(int column, ReadOnlySpan<char> value) => importer.Write(value.ToString(), NpgsqlDbType.Text);
+    public void Text(int column, ArraySegment<char> value) => importer.Write(value, NpgsqlDbType.Text);
 
     public void Int64(int column, long value) => importer.Write(value, NpgsqlDbType.Bigint);
 
@@ -82,7 +82,7 @@ sealed class SqliteInsertSink : IRowSink, IDisposable
 
     public void Null(int column) => Check(raw.sqlite3_bind_null(_statement, column + 2));
 
-    public void Text(int column, ReadOnlySpan<char> value) => Check(raw.sqlite3_bind_text16(_statement, column + 2, value));
+    public void Text(int column, ArraySegment<char> value) => BindText(column, value);
 
     public void Int64(int column, long value) => Check(raw.sqlite3_bind_int64(_statement, column + 2, value));
 
@@ -94,15 +94,17 @@ sealed class SqliteInsertSink : IRowSink, IDisposable
     {
         Span<char> text = stackalloc char[10];
         value.TryFormat(text, out var written, "yyyy-MM-dd", CultureInfo.InvariantCulture);
-        Text(column, text[..written]);
+        BindText(column, text[..written]);
     }
 
     public void Datetime(int column, DateTimeOffset value)
     {
         Span<char> text = stackalloc char[32];
         value.UtcDateTime.TryFormat(text, out var written, "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
-        Text(column, text[..written]);
+        BindText(column, text[..written]);
     }
+
+    void BindText(int column, ReadOnlySpan<char> value) => Check(raw.sqlite3_bind_text16(_statement, column + 2, value));
 
     public void EndRow()
     {

@@ -308,6 +308,87 @@ public abstract class PublishingTests(CatalogPlatformFixture platform)
         Assert.Contains("lowercase", problem.GetProperty("detail").GetString());
     }
 
+    [Fact]
+    public async Task Inferred_types_come_from_the_whole_file_even_when_its_first_rows_mislead()
+    {
+        // The loader types columns from the first rows while the file streams in; values far past them that
+        // do not fit must still give the types of the whole file, as if it had been read twice.
+        var id = CatalogTestData.NewId();
+        using var publisher = platform.Publisher();
+        await publisher.CreateAsync(id, CatalogTestData.Metadata());
+        var csv = new StringBuilder("id,amount,later,name\n");
+        const int rows = 30_000;
+        for (var i = 1; i < rows; i++)
+        {
+            csv.Append(i).Append(',').Append(i % 97).Append(",,Tỉnh ").Append(i).Append('\n');
+        }
+
+        csv.Append(rows).Append(",12.5,7,Xã cuối\n");
+
+        using var response = await publisher.PublishAsync(id, csv.ToString());
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        using var reader = platform.CreateGatewayClient();
+        var dataset = await reader.JsonAsync($"/api/v1/datasets/{id}");
+        var types = dataset.GetProperty("columns").EnumerateArray().ToDictionary(c => c.GetProperty("name").GetString()!, c => c.GetProperty("type").GetString());
+        Assert.Equal("integer", types["id"]);
+        Assert.Equal("decimal", types["amount"]);
+        Assert.Equal("integer", types["later"]);
+        Assert.Equal(rows, dataset.GetProperty("rowCount").GetInt64());
+        var first = (await reader.JsonAsync($"/api/v1/datasets/{id}/rows?limit=1")).Rows().Single();
+        Assert.Equal(1m, first.GetProperty("amount").GetDecimal());
+        Assert.Equal(JsonValueKind.Null, first.GetProperty("later").ValueKind);
+        var last = (await reader.JsonAsync($"/api/v1/datasets/{id}/rows?offset={rows - 1}&limit=1")).Rows().Single();
+        Assert.Equal(12.5m, last.GetProperty("amount").GetDecimal());
+        Assert.Equal(7, last.GetProperty("later").GetInt64());
+        Assert.Equal("Xã cuối", last.GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task A_bad_value_deep_in_a_large_file_is_reported_and_nothing_is_published()
+    {
+        var id = CatalogTestData.NewId();
+        using var publisher = platform.Publisher();
+        await publisher.CreateAsync(id, CatalogTestData.Metadata(columns: [CatalogTestData.Column("code", "integer", key: true), CatalogTestData.Column("value", "integer")]));
+        var csv = new StringBuilder("code,value\n");
+        for (var i = 1; i <= 50_000; i++)
+        {
+            csv.Append(i).Append(',').Append(i == 45_000 ? "bốn mươi lăm nghìn" : (i * 3).ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
+        }
+
+        using var response = await publisher.PublishAsync(id, csv.ToString());
+
+        var problem = await response.ProblemAsync(422);
+        var error = problem.GetProperty("errors").EnumerateArray().Single();
+        Assert.Equal(45_000, error.GetProperty("row").GetInt64());
+        Assert.Equal(45_001, error.GetProperty("line").GetInt64());
+        Assert.Equal("bốn mươi lăm nghìn", error.GetProperty("value").GetString());
+        await AssertNothingPublishedAsync(id);
+    }
+
+    [Fact]
+    public async Task A_legacy_encoded_byte_deep_in_a_large_file_is_refused_and_nothing_is_published()
+    {
+        var id = CatalogTestData.NewId();
+        using var publisher = platform.Publisher();
+        await publisher.CreateAsync(id, CatalogTestData.Metadata());
+        var csv = new StringBuilder("code,name\n");
+        for (var i = 1; i <= 60_000; i++)
+        {
+            csv.Append(i).Append(",Phường ").Append(i).Append('\n');
+        }
+
+        // Windows-1258 writes "Hà" as 48 E0: the E0 starts no valid UTF-8 character here.
+        var bytes = Encoding.UTF8.GetBytes(csv.ToString()).Concat(new byte[] { (byte)'9', (byte)',', 0x48, 0xE0, (byte)'\n' }).ToArray();
+
+        using var response = await publisher.PublishAsync(id, bytes);
+
+        var problem = await response.ProblemAsync(400);
+        Assert.Equal("/problems/invalid-encoding", problem.GetProperty("type").GetString());
+        Assert.Contains("line 60,002", problem.GetProperty("detail").GetString());
+        await AssertNothingPublishedAsync(id);
+    }
+
     async Task AssertNothingPublishedAsync(string id)
     {
         var dataset = await platform.CreateGatewayClient().JsonAsync($"/api/v1/datasets/{id}");
