@@ -32,7 +32,9 @@ sealed partial class CatalogStartup(
     public static async Task<int> SyncDescriptorsAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         var descriptors = services.GetRequiredService<DescriptorWriter>();
-        var all = await services.GetRequiredService<DatasetStore>().ListAllAsync(cancellationToken);
+        var store = services.GetRequiredService<DatasetStore>();
+        var all = await store.ListAllAsync(cancellationToken);
+        await store.RefreshSearchTextAsync(all, cancellationToken);
         foreach (var dataset in all)
         {
             await descriptors.WriteAsync(dataset, cancellationToken);

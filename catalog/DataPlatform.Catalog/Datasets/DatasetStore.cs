@@ -187,13 +187,30 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
         var where = new List<string>();
         var parameters = new List<(string, object?)>();
         AddVisibility(where, parameters, visibility);
-        var terms = TextFolding.Fold(query.Text).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        // A quoted phrase would be nicer, but every term having to match already ranks "ha noi" well.
-        for (var i = 0; i < terms.Length && i < 16; i++)
+        var folded = TextFolding.Fold(query.Text);
+        var terms = folded.Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(16).ToArray();
+        // Every term must match somewhere; the rank then weighs where: the title counts most, then keywords
+        // and themes, then descriptions and publishers, and the whole query found as a phrase in the title
+        // counts extra. The folded text keeps those fields in three segments split by '|' (see SearchText),
+        // so "term followed by two separators" means "in the title", on both engines with a plain LIKE.
+        var rank = new List<string>();
+        for (var i = 0; i < terms.Length; i++)
         {
+            var term = Sql.LikeEscape(terms[i]);
             where.Add($"d.search_text LIKE @t{i} ESCAPE '\\'");
-            parameters.Add(($"t{i}", "%" + Sql.LikeEscape(terms[i]) + "%"));
+            parameters.Add(($"t{i}", "%" + term + "%"));
+            parameters.Add(($"t{i}title", "%" + term + "%|%|%"));
+            parameters.Add(($"t{i}keywords", "%" + term + "%|%"));
+            rank.Add($"CASE WHEN d.search_text LIKE @t{i}title ESCAPE '\\' THEN 4 WHEN d.search_text LIKE @t{i}keywords ESCAPE '\\' THEN 2 ELSE 1 END");
         }
+
+        if (terms.Length > 1)
+        {
+            parameters.Add(("phrase", "%" + Sql.LikeEscape(string.Join(' ', terms)) + "%|%|%"));
+            rank.Add("CASE WHEN d.search_text LIKE @phrase ESCAPE '\\' THEN 4 ELSE 0 END");
+        }
+
+        var order = rank.Count == 0 ? "d.modified_at DESC, d.id" : $"({string.Join(" + ", rank)}) DESC, d.modified_at DESC, d.id";
 
         if (query.ModifiedSince is { } since)
         {
@@ -248,7 +265,7 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
 
         var items = new List<Dataset>();
         await using (var page = Bind(connection.Command(
-            $"SELECT {string.Join(", ", DatasetColumns.Split(", ").Select(c => "d." + c))} FROM datasets d WHERE {Where(null)} ORDER BY d.modified_at DESC, d.id LIMIT @limit OFFSET @offset"), null)
+            $"SELECT {string.Join(", ", DatasetColumns.Split(", ").Select(c => "d." + c))} FROM datasets d WHERE {Where(null)} ORDER BY {order} LIMIT @limit OFFSET @offset"), null)
             .With("limit", query.Limit).With("offset", query.Offset))
         await using (var reader = await page.ExecuteReaderAsync(cancellationToken))
         {
@@ -316,9 +333,33 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
 
     internal static string AccessName(AccessLevel level) => JsonNamingPolicy.CamelCase.ConvertName(level.ToString());
 
-    internal static string SearchText(DatasetMetadata metadata) => TextFolding.Fold(string.Join(" ",
-        new[] { metadata.Title.Vi, metadata.Title.En, metadata.Description.Vi, metadata.Description.En, metadata.Publisher.Name, metadata.Publisher.NameEn }
-            .Concat(metadata.Keywords).Concat(metadata.Themes)));
+    /// <summary>
+    /// The folded text search runs over, in three segments split by '|' so that the rank can tell where a term
+    /// matched: titles, then keywords and themes, then descriptions and publisher names.
+    /// </summary>
+    internal static string SearchText(DatasetMetadata metadata) => string.Join(" | ",
+        TextFolding.Fold(metadata.Title.Vi + " " + metadata.Title.En),
+        TextFolding.Fold(string.Join(" ", metadata.Keywords.Concat(metadata.Themes))),
+        TextFolding.Fold(string.Join(" ", metadata.Description.Vi, metadata.Description.En, metadata.Publisher.Name, metadata.Publisher.NameEn)));
+
+    /// <summary>
+    /// Rewrites the search text of every dataset whose text differs from what <see cref="SearchText"/> builds
+    /// now, so a change in how it is built reaches entries written before; returns how many changed.
+    /// </summary>
+    public async Task<int> RefreshSearchTextAsync(IEnumerable<Dataset> datasets, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        var changed = 0;
+        foreach (var dataset in datasets)
+        {
+            var text = SearchText(dataset.Metadata);
+            await using var command = connection.Command("UPDATE datasets SET search_text = @text WHERE id = @id AND search_text <> @text")
+                .With("text", text).With("id", dataset.Id);
+            changed += await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return changed;
+    }
 
     static Dataset ReadDataset(DbDataReader reader) => new(
         reader.GetString(0),

@@ -39,6 +39,26 @@ public abstract class SearchTests(CatalogPlatformFixture platform)
     }
 
     [Fact]
+    public async Task Matches_in_the_title_rank_above_keywords_and_keywords_above_descriptions()
+    {
+        var word = CatalogTestData.NewWord();
+        using var publisher = platform.Publisher();
+        var inTitle = CatalogTestData.NewId();
+        await publisher.CreateAsync(inTitle, CatalogTestData.Metadata(titleVi: $"Cán bộ {word} theo tỉnh", titleEn: $"Officials {word} by province"));
+        var inKeywords = CatalogTestData.NewId();
+        await publisher.CreateAsync(inKeywords, CatalogTestData.Metadata(titleVi: "Hồ sơ lưu trữ", titleEn: "Archive holdings", keywords: [$"cán bộ {word}"]));
+        // Written last, so it is the most recently modified: only relevance can put it last.
+        var inDescription = CatalogTestData.NewId();
+        var metadata = CatalogTestData.Metadata(titleVi: "Chỉ số hài lòng", titleEn: "Satisfaction index");
+        metadata["description"] = new System.Text.Json.Nodes.JsonObject { ["vi"] = $"Khảo sát cán bộ {word}", ["en"] = $"Survey of officials {word}" };
+        await publisher.CreateAsync(inDescription, metadata);
+
+        var result = await platform.CreateGatewayClient().JsonAsync($"/api/v1/datasets?q=can+bo+{word}");
+
+        Assert.Equal([inTitle, inKeywords, inDescription], result.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()));
+    }
+
+    [Fact]
     public async Task Facets_count_publishers_themes_access_levels_and_licences_of_the_matches()
     {
         var word = CatalogTestData.NewWord();
