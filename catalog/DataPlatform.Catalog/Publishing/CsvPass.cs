@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using DataPlatform.Catalog.Datasets;
 using DataPlatform.Catalog.Storage;
 using nietras.SeparatedValues;
@@ -196,6 +197,7 @@ sealed class CsvPass(ColumnState[] columns, int maxErrors)
     /// Checks one data row and, while the file is clean and <paramref name="batch"/> is given, stores it.
     /// Returns false for a blank line, which is not a row.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Check<TRow>(TRow row, RowBatch? batch, CancellationToken cancellationToken)
         where TRow : ICsvRow, allows ref struct
     {

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using DataPlatform.Catalog.Datasets;
@@ -10,6 +11,7 @@ using DataPlatform.Catalog.Storage;
 using DataPlatform.ServiceDefaults.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using nietras.SeparatedValues;
 using Npgsql;
 
 namespace DataPlatform.Catalog.Publishing;
@@ -125,21 +127,7 @@ public sealed partial class DatasetPublisher(
         var version = dataset.CurrentVersion + 1;
         var table = SqlIdentifiers.VersionTable(dataset.StorageKey, version);
         await connection.RunAsync(CreateTableSql(table, pass), transaction, cancellationToken);
-        var loaded = await LoadAsync(connection, table, pass, (batches, token) =>
-        {
-            foreach (var row in sample)
-            {
-                pass.Check(row.View, batches.Current, token);
-                batches.Flush(token);
-            }
-
-            sample.Clear();
-            while (reader.MoveNext())
-            {
-                pass.Check(new ParsedRow(reader.Current), batches.Current, token);
-                batches.Flush(token);
-            }
-        }, cancellationToken);
+        var loaded = await LoadAsync(connection, table, pass, (batches, token) => ReadUpload(reader, sample, pass, batches, token), cancellationToken);
         var columns = pass.Finish();
         using var file = await spooling;
         var secondPass = pass.SpeculationFailed;
@@ -290,7 +278,26 @@ public sealed partial class DatasetPublisher(
         return written;
     }
 
+    /// <summary>Checks and stores the sampled rows, then the rest of the upload as it arrives.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void ReadUpload(SepReader reader, List<SampledRow> sample, CsvPass pass, BatchQueue batches, CancellationToken cancellationToken)
+    {
+        foreach (var row in sample)
+        {
+            pass.Check(row.View, batches.Current, cancellationToken);
+            batches.Flush(cancellationToken);
+        }
+
+        sample.Clear();
+        while (reader.MoveNext())
+        {
+            pass.Check(new ParsedRow(reader.Current), batches.Current, cancellationToken);
+            batches.Flush(cancellationToken);
+        }
+    }
+
     /// <summary>Reads the spooled file from the start, checking every row and storing it when <paramref name="batches"/> is given.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void ReadFile(string path, char delimiter, CsvPass pass, BatchQueue? batches, CancellationToken cancellationToken)
     {
         using var reader = CsvPass.OpenReader(path, delimiter);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using DataPlatform.Catalog.Storage;
 using Microsoft.Data.Sqlite;
 using Npgsql;
@@ -69,6 +70,7 @@ sealed class SqliteInsertSink : IRowSink, IDisposable
 {
     readonly sqlite3 _database;
     readonly sqlite3_stmt _statement;
+    byte[] _utf8 = new byte[256];
 
     public SqliteInsertSink(SqliteConnection connection, string table, IReadOnlyList<string> physicalColumns)
     {
@@ -90,21 +92,39 @@ sealed class SqliteInsertSink : IRowSink, IDisposable
 
     public void Boolean(int column, bool value) => Check(raw.sqlite3_bind_int64(_statement, column + 2, value ? 1 : 0));
 
+    // "O" is the round-trip format: yyyy-MM-dd for a date, yyyy-MM-ddTHH:mm:ss.fffffffZ for a UTC time, the
+    // text form RowReader reads back. The runtime formats it on a fast path, unlike the same custom pattern.
     public void Date(int column, DateOnly value)
     {
-        Span<char> text = stackalloc char[10];
-        value.TryFormat(text, out var written, "yyyy-MM-dd", CultureInfo.InvariantCulture);
-        BindText(column, text[..written]);
+        Span<byte> text = stackalloc byte[16];
+        value.TryFormat(text, out var written, "O", CultureInfo.InvariantCulture);
+        BindUtf8(column, text[..written]);
     }
 
     public void Datetime(int column, DateTimeOffset value)
     {
-        Span<char> text = stackalloc char[32];
-        value.UtcDateTime.TryFormat(text, out var written, "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
-        BindText(column, text[..written]);
+        Span<byte> text = stackalloc byte[40];
+        value.UtcDateTime.TryFormat(text, out var written, "O", CultureInfo.InvariantCulture);
+        BindUtf8(column, text[..written]);
     }
 
-    void BindText(int column, ReadOnlySpan<char> value) => Check(raw.sqlite3_bind_text16(_statement, column + 2, value));
+    /// <summary>
+    /// Binds text as UTF-8, the database's encoding: the runtime's vectorised encoder is cheaper than letting
+    /// SQLite translate UTF-16 itself, which showed in profiles of large publishes.
+    /// </summary>
+    void BindText(int column, ReadOnlySpan<char> value)
+    {
+        var needed = Encoding.UTF8.GetMaxByteCount(value.Length);
+        if (_utf8.Length < needed)
+        {
+            _utf8 = new byte[Math.Max(needed, _utf8.Length * 2)];
+        }
+
+        var written = Encoding.UTF8.GetBytes(value, _utf8);
+        BindUtf8(column, _utf8.AsSpan(0, written));
+    }
+
+    void BindUtf8(int column, ReadOnlySpan<byte> value) => Check(raw.sqlite3_bind_text(_statement, column + 2, value));
 
     public void EndRow()
     {

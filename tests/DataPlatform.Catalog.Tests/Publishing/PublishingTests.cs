@@ -345,6 +345,29 @@ public abstract class PublishingTests(CatalogPlatformFixture platform)
     }
 
     [Fact]
+    public async Task Datetimes_in_every_accepted_ISO_8601_shape_are_stored_as_the_same_instant_in_UTC()
+    {
+        var id = CatalogTestData.NewId();
+        using var publisher = platform.Publisher();
+        await publisher.CreateAsync(id, CatalogTestData.Metadata(columns: [CatalogTestData.Column("n", "integer", key: true), CatalogTestData.Column("at", "datetime")]));
+        string[] values =
+        [
+            "2025-07-01T08:30:00+07:00", "2025-07-01 01:30:00Z", "2025-07-01T01:30:00", "2025-07-01T01:30:00.0000000Z",
+            "2025-06-30T20:30:00-05:00", "2025-07-01T01:30Z", "2025-07-01T11:00:00+09:30",
+        ];
+
+        await publisher.PublishOkAsync(id, "n,at\n" + string.Concat(values.Select((v, i) => $"{i + 1},{v}\n")));
+        using var partial = await publisher.PublishAsync(id, "n,at\n1,2025-07-01T01:30:00.1234567+00:00\n2,2025-02-29T00:00:00Z\n3,2025-07-01T24:00:00Z\n");
+
+        var rows = (await platform.CreateGatewayClient().JsonAsync($"/api/v1/datasets/{id}/rows")).Rows().ToList();
+        Assert.Equal(values.Length, rows.Count);
+        var expected = new DateTimeOffset(2025, 7, 1, 1, 30, 0, TimeSpan.Zero);
+        Assert.All(rows, row => Assert.Equal(expected, DateTimeOffset.Parse(row.GetProperty("at").GetString()!, System.Globalization.CultureInfo.InvariantCulture)));
+        var problem = await partial.ProblemAsync(422);
+        Assert.Equal(["2025-02-29T00:00:00Z", "2025-07-01T24:00:00Z"], problem.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("value").GetString()));
+    }
+
+    [Fact]
     public async Task A_bad_value_deep_in_a_large_file_is_reported_and_nothing_is_published()
     {
         var id = CatalogTestData.NewId();
