@@ -49,7 +49,10 @@ public static partial class AccountApi
         // The gateway's word is what counts; the profile is added when billing knows the account.
         var account = await accounts.FindAsync(consumer.AccountId!, cancellationToken);
         var profile = account is null ? null : await ProfileAsync(account, accounts, subscriptions, time, cancellationToken);
-        return TypedResults.Ok(new CallerView(consumer.ConsumerId, consumer.AccountId!, consumer.Plan, consumer.Roles, consumer.Entitlements, profile));
+        return TypedResults.Ok(new CallerView(consumer.ConsumerId, consumer.AccountId!, consumer.Plan, consumer.Roles, consumer.Entitlements, profile)
+        {
+            UserId = consumer.UserId,
+        });
     }
 
     internal static async Task<AccountView> ProfileAsync(
@@ -324,7 +327,11 @@ public static partial class AccountApi
     /// <summary>The caller of a request, as the gateway established it, and the account's profile when billing knows it.</summary>
     internal sealed record CallerView(
         string ConsumerId, string AccountId, string? Plan, IReadOnlyList<string> Roles, IReadOnlyList<string> Entitlements,
-        AccountView? Profile = null);
+        AccountView? Profile = null)
+    {
+        /// <summary>The signed-in user, when the gateway names one.</summary>
+        public string? UserId { get; init; }
+    }
 
     internal sealed record ProfileUpdate(string Name, Organisation? Organisation);
 
