@@ -46,6 +46,7 @@ public static class BillingHost
         app.MapServiceOpenApi();
 
         app.MapAccountApi();
+        app.MapMembersApi();
         app.MapPlansApi();
         app.MapApiKeysApi();
         app.MapSubscriptionsApi();
@@ -66,6 +67,8 @@ public static class BillingHost
         services.AddOptions<UsageOptions>().BindConfiguration(UsageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<InvoicingOptions>().BindConfiguration(InvoicingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<MailOptions>().BindConfiguration(MailOptions.SectionName);
+        services.AddOptions<SignInOptions>().BindConfiguration(SignInOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<InvitationOptions>().BindConfiguration(InvitationOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton<BillingDb>();
         services.AddSingleton<AccountStore>();
@@ -73,7 +76,9 @@ public static class BillingHost
         services.AddSingleton<SubscriptionStore>();
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<DescriptorPublisher>();
-        services.AddSingleton<ConfirmationMailer>();
+        services.AddSingleton<AccountMailer>();
+        services.AddSingleton<InvitationStore>();
+        services.AddSingleton<SignInThrottle>();
         services.AddSingleton<BillingBootstrap>();
         services.AddSingleton<KeyServices>();
         services.AddSingleton<SubscriptionServices>();

@@ -50,6 +50,21 @@ public sealed class BillingDriver(BillingPlatformFixture platform) : IAsyncDispo
         return (issued.GetProperty("key").GetString()!, issued.GetProperty("details").GetProperty("id").GetString()!);
     }
 
+    /// <summary>The id of the account whose user has <paramref name="email"/>, as an admin finds it.</summary>
+    public async Task<string> AccountIdOfAsync(string email)
+    {
+        using var admin = Admin();
+        var accounts = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/admin/accounts?email={Uri.EscapeDataString(email)}");
+        return accounts.EnumerateArray().Single().GetProperty("id").GetString()!;
+    }
+
+    /// <summary>The account's users as an admin sees them.</summary>
+    public async Task<JsonElement> UsersOfAsync(string accountId)
+    {
+        using var admin = Admin();
+        return (await admin.GetFromJsonAsync<JsonElement>($"/api/v1/admin/accounts/{accountId}")).GetProperty("users");
+    }
+
     public async Task<IDatabase> RedisAsync() => (await _redis.Value).GetDatabase();
 
     public async Task<ISubscriber> SubscriberAsync() => (await _redis.Value).GetSubscriber();

@@ -9,6 +9,10 @@ public abstract class BillingPlatformFixture(Backend backend) : PlatformFixture(
     protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings() =>
     [
         new("Billing:Keys:RotationOverlap", "01:00:00"),
+        // Low enough that a test reaches the client limit in a few calls; the tests that do use client addresses of their own.
+        new("Billing:SignIn:MaxFailedAttemptsPerClient", "8"),
+        // The catalog's sample datasets, which the seeded data products name, on PostgreSQL too (embedded mode loads them anyway).
+        new("Catalog:SeedSampleData", "true"),
     ];
 }
 

@@ -41,6 +41,7 @@ sealed class Account
     public string Status { get; set; } = AccountStatuses.Pending;
     public string? StatusReason { get; set; }
     public string? StripeCustomerId { get; set; }
+    public string? StripeSubscriptionId { get; set; }
     public long CreatedAt { get; set; }
 }
 

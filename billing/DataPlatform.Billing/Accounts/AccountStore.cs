@@ -65,8 +65,14 @@ sealed class AccountStore(BillingDb db, TimeProvider time)
     public Task<Account?> FindAsync(string id, CancellationToken cancellationToken) =>
         db.SingleAsync<Account>("SELECT * FROM accounts WHERE id = @id", new { id }, cancellationToken);
 
-    public Task<IReadOnlyList<Account>> ListAsync(string? status, CancellationToken cancellationToken) => db.QueryAsync<Account>(
-        "SELECT * FROM accounts WHERE (@status IS NULL OR status = @status) ORDER BY created_at, id", new { status }, cancellationToken);
+    public Task<IReadOnlyList<Account>> ListAsync(string? status, CancellationToken cancellationToken) => ListAsync(status, null, cancellationToken);
+
+    /// <summary>Accounts, optionally only those with <paramref name="status"/> or with a user whose address is <paramref name="email"/>.</summary>
+    public Task<IReadOnlyList<Account>> ListAsync(string? status, string? email, CancellationToken cancellationToken) => db.QueryAsync<Account>("""
+        SELECT * FROM accounts WHERE (@status IS NULL OR status = @status)
+          AND (@email IS NULL OR id IN (SELECT account_id FROM users WHERE email = @email))
+        ORDER BY created_at, id
+        """, new { status, email = email is null ? null : NormalizeEmail(email) }, cancellationToken);
 
     public Task<User?> FindUserByEmailAsync(string email, CancellationToken cancellationToken) =>
         db.SingleAsync<User>("SELECT * FROM users WHERE email = @email", new { email = NormalizeEmail(email) }, cancellationToken);
@@ -77,9 +83,50 @@ sealed class AccountStore(BillingDb db, TimeProvider time)
     public async Task<bool> AnyUserWithRoleAsync(string role, CancellationToken cancellationToken) =>
         (await db.QueryAsync<User>("SELECT * FROM users", null, cancellationToken)).Any(u => u.RoleList.Contains(role));
 
-    /// <summary>The user whose roles an account's keys carry: the first owner.</summary>
+    /// <summary>The first owner: whose roles the account's older keys (made before keys had a user) carry, and the billing contact of last resort.</summary>
     public async Task<User?> OwnerAsync(string accountId, CancellationToken cancellationToken) =>
-        (await UsersAsync(accountId, cancellationToken)).FirstOrDefault();
+        FirstOwner(await UsersAsync(accountId, cancellationToken));
+
+    public static User? FirstOwner(IEnumerable<User> users) =>
+        users.FirstOrDefault(u => u.RoleList.Contains(DataPlatform.Contracts.Access.Roles.Owner)) ?? users.FirstOrDefault();
+
+    /// <summary>Adds a user who accepted an invitation: the address counts as confirmed, since the link was mailed to it.</summary>
+    public async Task<User> AddMemberAsync(
+        string accountId, string email, string displayName, string password, IReadOnlyList<string> roles, CancellationToken cancellationToken)
+    {
+        var user = new User
+        {
+            Id = NewId("user_"),
+            AccountId = accountId,
+            Email = NormalizeEmail(email),
+            DisplayName = displayName,
+            EmailConfirmed = 1,
+            Roles = string.Join(',', roles.Distinct()),
+            CreatedAt = UnixTime.Of(time.GetUtcNow()),
+        };
+        user.PasswordHash = _hasher.HashPassword(user, password);
+        await db.ExecuteAsync("""
+            INSERT INTO users (id, account_id, email, display_name, password_hash, email_confirmed, confirmation_token_hash, roles, created_at)
+            VALUES (@Id, @AccountId, @Email, @DisplayName, @PasswordHash, @EmailConfirmed, NULL, @Roles, @CreatedAt)
+            """, user, cancellationToken);
+        return user;
+    }
+
+    /// <summary>
+    /// Takes a user out of their account: their keys (programs' and portal sessions) are revoked and no longer name
+    /// them, and the address is free to be invited again or to sign up anew.
+    /// </summary>
+    public Task RemoveUserAsync(User user, CancellationToken cancellationToken) => db.InTransactionAsync(async (connection, transaction) =>
+    {
+        await connection.ExecuteAsync("""
+            UPDATE api_keys SET revoked_at = COALESCE(revoked_at, @now), user_id = NULL WHERE user_id = @Id
+            """, new { user.Id, now = UnixTime.Of(time.GetUtcNow()) }, transaction);
+        await connection.ExecuteAsync("DELETE FROM users WHERE id = @Id", new { user.Id }, transaction);
+        return true;
+    }, cancellationToken);
+
+    /// <summary>Spends the time a password check takes, so that a path which has no password to check is not faster.</summary>
+    public void HashAnyway(string password) => _hasher.HashPassword(new User(), password);
 
     public Task<User?> FindUserAsync(string userId, CancellationToken cancellationToken) =>
         db.SingleAsync<User>("SELECT * FROM users WHERE id = @userId", new { userId }, cancellationToken);

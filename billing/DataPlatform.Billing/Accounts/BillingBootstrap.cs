@@ -77,7 +77,7 @@ sealed partial class BillingBootstrap(
             AccountKinds.Individual, "Demo developer", null, "demo@dataplatform.local", "Nhà phát triển thử nghiệm", password,
             [Roles.Owner], EmailConfirmed: true, Id: DemoAccountId), cancellationToken);
         await subscriptions.ChangePlanAsync(account.Id, "developer", cancellationToken);
-        var (_, key) = await keys.CreateAsync(account.Id, owner.Id, "demo", ApiKeyKinds.Api, null, cancellationToken);
+        var (_, key) = await keys.CreateAsync(account.Id, owner.Id, "demo", ApiKeyKinds.Api, null, null, cancellationToken);
 
         var path = Path.Combine(platform.Value.DataDirectoryPath, DemoKeyFile);
         await WriteSecretFileAsync(path, key + "\n", cancellationToken);

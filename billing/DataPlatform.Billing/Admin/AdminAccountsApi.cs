@@ -14,7 +14,8 @@ public static class AdminAccountsApi
     public static RouteGroupBuilder MapAdminAccountsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/admin/accounts").WithTags("Admin").AddEndpointFilter(BillingProblems.RequireAdmin);
-        group.MapGet("/", ListAsync).WithName("AdminListAccounts").WithSummary("Every account, optionally only those with one status.");
+        group.MapGet("/", ListAsync).WithName("AdminListAccounts")
+            .WithSummary("Every account, optionally only those with one status, or the one whose user has an e-mail address.");
         group.MapGet("/{accountId}", GetAsync).WithName("AdminGetAccount").WithSummary("One account with its users, plan and products.");
         group.MapPost("/", CreateAsync).WithName("AdminCreateAccount")
             .WithSummary("Opens an account whose owner's e-mail address counts as confirmed, on a plan of the admin's choice.");
@@ -29,8 +30,8 @@ public static class AdminAccountsApi
         return group;
     }
 
-    static async Task<Ok<IReadOnlyList<Account>>> ListAsync(string? status, AccountStore accounts, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await accounts.ListAsync(status, cancellationToken));
+    static async Task<Ok<IReadOnlyList<Account>>> ListAsync(string? status, string? email, AccountStore accounts, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await accounts.ListAsync(status, email, cancellationToken));
 
     static async Task<Results<Ok<AccountView>, ProblemHttpResult>> GetAsync(
         string accountId, AccountStore accounts, SubscriptionStore subscriptions, TimeProvider time, CancellationToken cancellationToken)

@@ -23,16 +23,21 @@ sealed class ApiKey
     public long? ExpiresAt { get; set; }
     public long? RevokedAt { get; set; }
     public string? ReplacedBy { get; set; }
+
+    /// <summary>The roles the key was given when made (its creator's, never more), or <c>null</c> to follow its user's roles.</summary>
+    public string? Roles { get; set; }
+
+    public IReadOnlyList<string>? GrantedRoles => Roles?.Split(',', StringSplitOptions.RemoveEmptyEntries);
 }
 
 /// <summary>A key as lists show it: never the key itself, only its first characters.</summary>
 sealed record ApiKeyView(
-    string Id, string Name, string Kind, string Hint, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt,
-    string? ReplacedBy, string Status)
+    string Id, string Name, string Kind, string Hint, string? UserId, IReadOnlyList<string>? Roles, DateTimeOffset CreatedAt,
+    DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt, string? ReplacedBy, string Status)
 {
     public static ApiKeyView From(ApiKey key, DateTimeOffset now) => new(
-        key.Id, key.Name, key.Kind, key.Hint, UnixTime.At(key.CreatedAt), UnixTime.At(key.ExpiresAt), UnixTime.At(key.RevokedAt),
-        key.ReplacedBy,
+        key.Id, key.Name, key.Kind, key.Hint, key.UserId, key.GrantedRoles, UnixTime.At(key.CreatedAt), UnixTime.At(key.ExpiresAt),
+        UnixTime.At(key.RevokedAt), key.ReplacedBy,
         key.RevokedAt is not null ? "revoked" : key.ExpiresAt is { } e && e <= UnixTime.Of(now) ? "expired" : "active");
 }
 
@@ -42,8 +47,13 @@ sealed record IssuedApiKey(string Key, ApiKeyView Details);
 /// <summary>API keys, stored only as the SHA-256 of the key (<see cref="ApiKeyFormat.Hash"/>).</summary>
 sealed class ApiKeyStore(BillingDb db, TimeProvider time)
 {
+    /// <summary>
+    /// Makes a key held by <paramref name="userId"/> (or by the account as a whole) that carries <paramref name="roles"/>,
+    /// narrowed at every descriptor write to what its user still holds; <c>null</c> roles follow the user's roles.
+    /// </summary>
     public async Task<(ApiKey Record, string Key)> CreateAsync(
-        string accountId, string? userId, string name, string kind, DateTimeOffset? expiresAt, CancellationToken cancellationToken)
+        string accountId, string? userId, string name, string kind, DateTimeOffset? expiresAt, IReadOnlyList<string>? roles,
+        CancellationToken cancellationToken)
     {
         var key = ApiKeyFormat.Generate();
         var record = new ApiKey
@@ -57,10 +67,11 @@ sealed class ApiKeyStore(BillingDb db, TimeProvider time)
             Hint = ApiKeyFormat.Hint(key),
             CreatedAt = UnixTime.Of(time.GetUtcNow()),
             ExpiresAt = expiresAt is { } e ? UnixTime.Of(e) : null,
+            Roles = roles is null ? null : string.Join(',', roles.Distinct()),
         };
         await db.ExecuteAsync("""
-            INSERT INTO api_keys (id, account_id, user_id, name, kind, key_hash, hint, created_at, expires_at)
-            VALUES (@Id, @AccountId, @UserId, @Name, @Kind, @KeyHash, @Hint, @CreatedAt, @ExpiresAt)
+            INSERT INTO api_keys (id, account_id, user_id, name, kind, key_hash, hint, created_at, expires_at, roles)
+            VALUES (@Id, @AccountId, @UserId, @Name, @Kind, @KeyHash, @Hint, @CreatedAt, @ExpiresAt, @Roles)
             """, record, cancellationToken);
         return (record, key);
     }
@@ -85,7 +96,7 @@ sealed class ApiKeyStore(BillingDb db, TimeProvider time)
     public async Task<(ApiKey Record, string Key)> RotateAsync(ApiKey old, TimeSpan overlap, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var successor = await CreateAsync(old.AccountId, old.UserId, old.Name, old.Kind, UnixTime.At(old.ExpiresAt), cancellationToken);
+        var successor = await CreateAsync(old.AccountId, old.UserId, old.Name, old.Kind, UnixTime.At(old.ExpiresAt), old.GrantedRoles, cancellationToken);
         var oldExpiry = UnixTime.Of(now + overlap);
         await db.ExecuteAsync("""
             UPDATE api_keys SET replaced_by = @successor, expires_at = CASE WHEN expires_at IS NULL OR expires_at > @oldExpiry THEN @oldExpiry ELSE expires_at END

@@ -2,6 +2,7 @@ using DataPlatform.Billing.Accounts;
 using DataPlatform.ServiceDefaults.ConsumerContext;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using ConsumerContextRecord = DataPlatform.Contracts.ConsumerContext.ConsumerContext;
 
 namespace DataPlatform.Billing.ApiKeys;
 
@@ -14,25 +15,24 @@ public static class ApiKeysApi
     public static IEndpointRouteBuilder MapApiKeysApi(this IEndpointRouteBuilder app)
     {
         var own = app.MapGroup("/api/v1/account/keys").WithTags("Account keys").AddEndpointFilter(BillingProblems.RequireCaller);
-        own.MapGet("/", (HttpContext context, ApiKeyStore keys, TimeProvider time, CancellationToken cancellationToken) =>
-                ListAsync(context.GetConsumer().AccountId!, keys, time, cancellationToken))
-            .WithName("ListOwnKeys").WithSummary("The calling account's API keys, without the keys themselves.");
-        own.MapPost("/", (NewKeyRequest request, HttpContext context, KeyServices services, CancellationToken cancellationToken) =>
-                CreateAsync(context.GetConsumer().AccountId!, request, services, cancellationToken))
-            .WithName("CreateOwnKey").WithSummary("Creates an API key with a name and an optional expiry; the key is shown only in this answer.");
+        own.MapGet("/", ListOwnAsync)
+            .WithName("ListOwnKeys").WithSummary("The account's API keys (an owner sees all of them, a member their own), without the keys themselves.");
+        own.MapPost("/", CreateOwnAsync)
+            .WithName("CreateOwnKey").WithSummary(
+                "Creates an API key with a name and an optional expiry, carrying the creator's roles and never more; the key is shown only in this answer.");
         own.MapPost("/{keyId}/rotate", (string keyId, HttpContext context, KeyServices services, CancellationToken cancellationToken) =>
-                RotateAsync(context.GetConsumer().AccountId!, keyId, services, cancellationToken))
-            .WithName("RotateOwnKey").WithSummary("Issues a successor key; the old one keeps working for the configured overlap.");
+                ManageOwnAsync(keyId, context, services, RotateAsync, cancellationToken))
+            .WithName("RotateOwnKey").WithSummary("Issues a successor key; the old one keeps working for the configured overlap. Members rotate only their own keys.");
         own.MapDelete("/{keyId}", (string keyId, HttpContext context, KeyServices services, CancellationToken cancellationToken) =>
-                RevokeAsync(context.GetConsumer().AccountId!, keyId, services, cancellationToken))
-            .WithName("RevokeOwnKey").WithSummary("Revokes a key at once on every gateway instance.");
+                ManageOwnAsync(keyId, context, services, RevokeAsync, cancellationToken))
+            .WithName("RevokeOwnKey").WithSummary("Revokes a key at once on every gateway instance. Members revoke only their own keys.");
 
         var admin = app.MapGroup("/api/v1/admin/accounts/{accountId}/keys").WithTags("Admin").AddEndpointFilter(BillingProblems.RequireAdmin);
         admin.MapGet("/", (string accountId, ApiKeyStore keys, TimeProvider time, CancellationToken cancellationToken) =>
                 ListAsync(accountId, keys, time, cancellationToken))
             .WithName("ListAccountKeys").WithSummary("An account's API keys.");
         admin.MapPost("/", (string accountId, NewKeyRequest request, KeyServices services, CancellationToken cancellationToken) =>
-                CreateAsync(accountId, request, services, cancellationToken))
+                CreateForAccountAsync(accountId, request, services, cancellationToken))
             .WithName("CreateAccountKey").WithSummary("Creates an API key for an account.");
         admin.MapPost("/{keyId}/rotate", (string accountId, string keyId, KeyServices services, CancellationToken cancellationToken) =>
                 RotateAsync(accountId, keyId, services, cancellationToken))
@@ -56,8 +56,61 @@ public static class ApiKeysApi
         return TypedResults.Ok<IReadOnlyList<ApiKeyView>>((await keys.ListAsync(accountId, cancellationToken)).Select(k => ApiKeyView.From(k, now)).ToList());
     }
 
-    static async Task<Results<Created<IssuedApiKey>, ProblemHttpResult>> CreateAsync(
+    /// <summary>Owners manage every key of the account; members (and callers with no account role) only the keys they hold.</summary>
+    static bool MayManage(ConsumerContextRecord caller, ApiKey key) =>
+        AccountPermissions.IsOwner(caller) || (caller.UserId is not null && key.UserId == caller.UserId);
+
+    static async Task<Ok<IReadOnlyList<ApiKeyView>>> ListOwnAsync(HttpContext context, ApiKeyStore keys, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var caller = context.GetConsumer();
+        var now = time.GetUtcNow();
+        return TypedResults.Ok<IReadOnlyList<ApiKeyView>>((await keys.ListAsync(caller.AccountId!, cancellationToken))
+            .Where(k => MayManage(caller, k)).Select(k => ApiKeyView.From(k, now)).ToList());
+    }
+
+    static async Task<Results<Created<IssuedApiKey>, ProblemHttpResult>> CreateOwnAsync(
+        NewKeyRequest request, HttpContext context, KeyServices services, CancellationToken cancellationToken)
+    {
+        var caller = context.GetConsumer();
+        var user = caller.UserId is null ? null : await services.Accounts.FindUserAsync(caller.UserId, cancellationToken);
+        if (user is not null && user.AccountId != caller.AccountId)
+        {
+            user = null;
+        }
+
+        // A key held by a user carries that user's roles as they stand at each descriptor write: a member's key is a
+        // member's key, whoever else is in the account. When the gateway does not name the user, the key keeps the
+        // roles of the call that made it (never more), narrowed to the roles someone in the account still holds.
+        return await CreateAsync(caller.AccountId!, request, user?.Id, user is null ? caller.Roles : null, services, cancellationToken);
+    }
+
+    static async Task<Results<Ok<IssuedApiKey>, Ok<ApiKeyView>, ProblemHttpResult>> ManageOwnAsync(
+        string keyId, HttpContext context, KeyServices services,
+        Func<string, string, KeyServices, CancellationToken, Task<Results<Ok<IssuedApiKey>, Ok<ApiKeyView>, ProblemHttpResult>>> action,
+        CancellationToken cancellationToken)
+    {
+        var caller = context.GetConsumer();
+        var key = await services.Keys.FindAsync(caller.AccountId!, keyId, cancellationToken);
+        if (key is null)
+        {
+            return BillingProblems.NotFound($"The account has no key '{keyId}'.");
+        }
+
+        return MayManage(caller, key)
+            ? await action(caller.AccountId!, keyId, services, cancellationToken)
+            : BillingProblems.Forbidden("Members manage only the keys they made; the account's owner manages the others.");
+    }
+
+    static async Task<Results<Created<IssuedApiKey>, ProblemHttpResult>> CreateForAccountAsync(
         string accountId, NewKeyRequest request, KeyServices services, CancellationToken cancellationToken)
+    {
+        // An admin making a key for an account makes it for the account's first owner, with that owner's roles.
+        var owner = await services.Accounts.OwnerAsync(accountId, cancellationToken);
+        return await CreateAsync(accountId, request, owner?.Id, null, services, cancellationToken);
+    }
+
+    static async Task<Results<Created<IssuedApiKey>, ProblemHttpResult>> CreateAsync(
+        string accountId, NewKeyRequest request, string? userId, IReadOnlyList<string>? roles, KeyServices services, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 100)
         {
@@ -81,13 +134,12 @@ public static class ApiKeysApi
             return BillingProblems.Conflict($"The account is {account.Status}; it cannot have new keys.");
         }
 
-        var owner = await services.Accounts.OwnerAsync(accountId, cancellationToken);
-        var (record, key) = await services.Keys.CreateAsync(accountId, owner?.Id, request.Name.Trim(), ApiKeyKinds.Api, request.ExpiresAt, cancellationToken);
+        var (record, key) = await services.Keys.CreateAsync(accountId, userId, request.Name.Trim(), ApiKeyKinds.Api, request.ExpiresAt, roles, cancellationToken);
         await services.Publisher.PublishAccountAsync(accountId, cancellationToken);
         return TypedResults.Created($"/api/v1/account/keys/{record.Id}", new IssuedApiKey(key, ApiKeyView.From(record, now)));
     }
 
-    static async Task<Results<Ok<IssuedApiKey>, ProblemHttpResult>> RotateAsync(
+    static async Task<Results<Ok<IssuedApiKey>, Ok<ApiKeyView>, ProblemHttpResult>> RotateAsync(
         string accountId, string keyId, KeyServices services, CancellationToken cancellationToken)
     {
         var old = await services.Keys.FindAsync(accountId, keyId, cancellationToken);
@@ -106,7 +158,7 @@ public static class ApiKeysApi
         return TypedResults.Ok(new IssuedApiKey(key, ApiKeyView.From(record, services.Time.GetUtcNow())));
     }
 
-    static async Task<Results<Ok<ApiKeyView>, ProblemHttpResult>> RevokeAsync(
+    static async Task<Results<Ok<IssuedApiKey>, Ok<ApiKeyView>, ProblemHttpResult>> RevokeAsync(
         string accountId, string keyId, KeyServices services, CancellationToken cancellationToken)
     {
         var key = await services.Keys.FindAsync(accountId, keyId, cancellationToken);

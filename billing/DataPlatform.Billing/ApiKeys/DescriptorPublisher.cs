@@ -47,17 +47,18 @@ sealed partial class DescriptorPublisher(
                 .Select(Entitlements.Dataset))
             .ToList();
         var users = await accounts.UsersAsync(account.Id, cancellationToken);
-        var ownerRoles = users.FirstOrDefault()?.RoleList ?? [];
 
         var database = redis.GetDatabase();
         var descriptors = new List<ApiKeyDescriptor>(accountKeys.Count);
         var writes = new List<Task>();
         foreach (var key in accountKeys)
         {
-            var roles = key.UserId is null ? ownerRoles : users.FirstOrDefault(u => u.Id == key.UserId)?.RoleList ?? [];
             var (status, reason) = StatusOf(account, key);
             var descriptor = new ApiKeyDescriptor(
-                key.Id, account.Id, account.Id, status, UnixTime.At(key.ExpiresAt), plan.Limits, roles, entitlements, reason);
+                key.Id, account.Id, account.Id, status, UnixTime.At(key.ExpiresAt), plan.Limits, RolesOf(key, users), entitlements, reason)
+            {
+                UserId = key.UserId,
+            };
             descriptors.Add(descriptor);
 
             TimeSpan? ttl = null;
@@ -121,11 +122,60 @@ sealed partial class DescriptorPublisher(
         return written;
     }
 
+    /// <summary>
+    /// The roles a key carries: those it was given (its creator's at the time), narrowed to what its user holds now,
+    /// so that demoting or removing someone takes effect on their keys at once. A key of the account as a whole
+    /// keeps only given roles that someone in the account still holds; the oldest keys, made before keys had roles
+    /// of their own, carry the first owner's.
+    /// </summary>
+    internal static IReadOnlyList<string> RolesOf(ApiKey key, IReadOnlyList<User> users)
+    {
+        var granted = key.GrantedRoles;
+        if (key.UserId is not null)
+        {
+            var held = users.FirstOrDefault(u => u.Id == key.UserId)?.RoleList ?? [];
+            return granted is null ? held : Narrow(granted, held);
+        }
+
+        return granted is null
+            ? AccountStore.FirstOwner(users)?.RoleList ?? []
+            : Narrow(granted, users.SelectMany(u => u.RoleList).Distinct().ToList());
+    }
+
+    /// <summary>
+    /// The roles in both lists, where an owner counts as a member too: an owner's key of a person made a member keeps
+    /// the member role, and a member's key of a person made an owner stays a member's key.
+    /// </summary>
+    static List<string> Narrow(IReadOnlyList<string> granted, IReadOnlyList<string> held)
+    {
+        static HashSet<string> Expand(IEnumerable<string> roles)
+        {
+            var set = roles.ToHashSet(StringComparer.Ordinal);
+            if (set.Contains(Roles.Owner))
+            {
+                set.Add(Roles.Member);
+            }
+
+            return set;
+        }
+
+        var both = Expand(granted);
+        both.IntersectWith(Expand(held));
+        if (both.Contains(Roles.Owner))
+        {
+            both.Remove(Roles.Member);
+        }
+
+        return [.. granted.Where(both.Contains).Concat(both.Where(r => !granted.Contains(r)).Order(StringComparer.Ordinal))];
+    }
+
     static (ApiKeyStatus Status, string? Reason) StatusOf(Account account, ApiKey key)
     {
         if (key.RevokedAt is not null)
         {
-            return (ApiKeyStatus.Revoked, "This API key was revoked. Create a new one in the developer portal.");
+            return key.Kind == ApiKeyKinds.Session
+                ? (ApiKeyStatus.Revoked, "This portal session has ended (signed out, or its user left the account). Sign in again.")
+                : (ApiKeyStatus.Revoked, "This API key was revoked. Create a new one in the developer portal.");
         }
 
         return account.Status switch

@@ -168,10 +168,60 @@ static class BillingMigrations
         CREATE INDEX stripe_meter_events_account ON stripe_meter_events(account_id, metric, hour);
         """;
 
+    // The first seed named datasets the catalog never had. The catalog's sample data (catalog/…/SampleData) has one
+    // paid dataset, in the product hr-analytics; its administrative-unit datasets are open and in no product. Rows an
+    // admin has edited since are left alone; a product someone subscribes to is kept.
+    const string SampleProducts = """
+        UPDATE products SET datasets = '["bien-che-cong-chuc-theo-tinh"]'
+        WHERE id = 'hr-analytics' AND datasets = '["bien-che","can-bo-cong-chuc","vien-chuc"]';
+        DELETE FROM products
+        WHERE id = 'admin-units' AND datasets = '["don-vi-hanh-chinh","lich-su-sap-nhap"]'
+          AND NOT EXISTS (SELECT 1 FROM subscriptions WHERE kind = 'product' AND item_id = 'admin-units');
+        """;
+
+    // Members: invitations mailed by owners; the roles a key was given when it was made (never more than its
+    // creator's); failed sign-ins per e-mail address and per client address, for lockout.
+    const string Members = """
+        CREATE TABLE invitations (
+            id TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            email TEXT NOT NULL,
+            role TEXT NOT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            invited_by TEXT NULL,
+            created_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL,
+            accepted_at BIGINT NULL,
+            revoked_at BIGINT NULL
+        );
+        CREATE INDEX invitations_account ON invitations(account_id);
+        ALTER TABLE api_keys ADD COLUMN roles TEXT NULL;
+        CREATE TABLE sign_in_failures (
+            subject TEXT PRIMARY KEY,
+            failures BIGINT NOT NULL,
+            window_started_at BIGINT NOT NULL,
+            locked_until BIGINT NULL
+        );
+        """;
+
+    // What billing created in Stripe: a Product per plan and data product, Prices (immutable in Stripe, so a changed
+    // price is a new one, kept here by the fingerprint of its terms), and each account's Subscription.
+    const string StripeCatalog = """
+        CREATE TABLE stripe_objects (
+            local_key TEXT PRIMARY KEY,
+            stripe_id TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+        );
+        ALTER TABLE accounts ADD COLUMN stripe_subscription_id TEXT NULL;
+        """;
+
     public static IEnumerable<Migration> All =>
     [
         new(1, "billing tables", Schema, Schema),
         new(2, "seed plans and data products", Seed, Seed),
         new(3, "stripe meter events", StripeMeterEvents, StripeMeterEvents),
+        new(4, "sample products name the catalog's sample datasets", SampleProducts, SampleProducts),
+        new(5, "members, invitations, key roles and sign-in lockout", Members, Members),
+        new(6, "stripe products, prices and subscriptions", StripeCatalog, StripeCatalog),
     ];
 }

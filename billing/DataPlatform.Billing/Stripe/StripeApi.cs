@@ -3,6 +3,7 @@ using DataPlatform.Billing.Accounts;
 using DataPlatform.Billing.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Stripe;
 
 namespace DataPlatform.Billing.Stripe;
 
@@ -12,7 +13,8 @@ public static class StripeApi
     public static IEndpointRouteBuilder MapStripeApi(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/api/v1/admin/stripe").WithTags("Admin").AddEndpointFilter(BillingProblems.RequireAdmin);
-        admin.MapPost("/sync", SyncAsync).WithName("StripeSync").WithSummary("Sends closed hours' usage to Stripe now (idempotent).");
+        admin.MapPost("/sync", SyncAsync).WithName("StripeSync")
+            .WithSummary("Brings Stripe's products, prices and subscriptions in line and sends closed hours' usage now (idempotent).");
         admin.MapGet("/reconciliation", ReconcileAsync).WithName("StripeReconciliation")
             .WithSummary("Compares Stripe's meter event summaries with the meter events billing sent, per account and metric.");
         return app;
@@ -32,7 +34,19 @@ public static class StripeApi
             return BillingProblems.Invalid("'from' and 'to' must be ISO 8601 times, 'from' first.");
         }
 
-        return TypedResults.Ok(await sync.SyncAsync(start, end, cancellationToken));
+        try
+        {
+            var billing = await services.GetRequiredService<StripeBillingSync>().SyncAllAsync(cancellationToken);
+            var sent = await sync.SyncAsync(start, end, cancellationToken);
+            return TypedResults.Ok(sent with { Catalog = billing });
+        }
+        catch (Exception exception) when (exception is StripeException or HttpRequestException)
+        {
+            // Everything sent carries a deterministic identifier or idempotency key, so running the sync again is safe.
+            return TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: "Stripe did not answer",
+                detail: $"The sync stopped at a Stripe error ({exception.Message}). Run it again: nothing it sent is counted or created twice.",
+                type: "/problems/stripe-unavailable");
+        }
     }
 
     static async Task<Results<Ok<StripeReconciliation>, ProblemHttpResult>> ReconcileAsync(

@@ -32,13 +32,15 @@ static class StripeServiceCollectionExtensions
             });
         });
         services.AddSingleton<StripeSync>();
+        services.AddSingleton<StripeBillingSync>();
         services.AddHostedService<StripeSyncService>();
         return services;
     }
 }
 
-/// <summary>Sends usage to Stripe every <see cref="StripeOptions.SyncInterval"/>.</summary>
-sealed partial class StripeSyncService(StripeSync sync, IOptions<StripeOptions> options, TimeProvider time, ILogger<StripeSyncService> logger)
+/// <summary>Every <see cref="StripeOptions.SyncInterval"/>, brings Stripe's products, prices and subscriptions in line and sends usage.</summary>
+sealed partial class StripeSyncService(
+    StripeSync sync, StripeBillingSync billing, IOptions<StripeOptions> options, TimeProvider time, ILogger<StripeSyncService> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -49,6 +51,7 @@ sealed partial class StripeSyncService(StripeSync sync, IOptions<StripeOptions> 
             try
             {
                 var now = time.GetUtcNow();
+                await billing.SyncAllAsync(stoppingToken);
                 await sync.SyncAsync(now.AddDays(-options.Value.LookbackDays), now, stoppingToken);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)

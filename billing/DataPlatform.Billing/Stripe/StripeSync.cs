@@ -14,7 +14,11 @@ using StripeBilling = Stripe.Billing;
 namespace DataPlatform.Billing.Stripe;
 
 /// <summary>What one sync did.</summary>
-sealed record StripeSyncResult(int Customers, int EventsSent, int EventsAlreadyDelivered, int Retries);
+sealed record StripeSyncResult(int Customers, int EventsSent, int EventsAlreadyDelivered, int Retries)
+{
+    /// <summary>What the products, prices and subscriptions part of the sync changed, when it ran.</summary>
+    public StripeCatalogResult? Catalog { get; init; }
+}
 
 /// <summary>A metric as Stripe meters it.</summary>
 sealed record StripeMetric(string Name, string EventName, string DisplayName);
@@ -97,11 +101,23 @@ sealed partial class StripeSync(
     }
 
     /// <summary>Paying accounts are those on a plan with a fee or holding a data product.</summary>
-    async Task<bool> IsPayingAsync(Account account, CancellationToken cancellationToken)
+    internal async Task<bool> IsPayingAsync(Account account, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var plan = await plans.GetPlanOrDefaultAsync(await subscriptions.PlanAtAsync(account.Id, now, cancellationToken), cancellationToken);
         return plan.MonthlyFee > 0 || (await subscriptions.ProductsAtAsync(account.Id, now, cancellationToken)).Count > 0;
+    }
+
+    /// <summary>The account's Stripe customer, created (under the idempotency key <c>customer:{account}</c>) when it has none.</summary>
+    internal async Task<string> EnsureCustomerAsync(Account account, CancellationToken cancellationToken)
+    {
+        if (account.StripeCustomerId is { } existing)
+        {
+            return existing;
+        }
+
+        account.StripeCustomerId = await CreateCustomerAsync(account, cancellationToken);
+        return account.StripeCustomerId;
     }
 
     async Task<string> CreateCustomerAsync(Account account, CancellationToken cancellationToken)

@@ -140,6 +140,8 @@ sealed partial class WebhookHandler(
                 await ReactivateAsync(account, cancellationToken);
                 break;
             case "customer.subscription.deleted":
+                // The Subscription is gone at Stripe; the next change makes a new one.
+                await db.ExecuteAsync("UPDATE accounts SET stripe_subscription_id = NULL WHERE id = @Id", account, cancellationToken);
                 await subscriptions.ChangePlanAsync(account.Id, Plans.PlanStore.DefaultPlanId, cancellationToken);
                 await publisher.PublishAccountAsync(account.Id, cancellationToken);
                 break;

@@ -1,6 +1,7 @@
 using DataPlatform.Billing.Accounts;
 using DataPlatform.Billing.ApiKeys;
 using DataPlatform.Billing.Plans;
+using DataPlatform.Billing.Stripe;
 using DataPlatform.Contracts.Access;
 using DataPlatform.ServiceDefaults.ConsumerContext;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -81,6 +82,7 @@ public static class SubscriptionsApi
 
         await services.Subscriptions.ChangePlanAsync(accountId, change.PlanId!, cancellationToken);
         await services.Publisher.PublishAccountAsync(accountId, cancellationToken);
+        await services.SyncStripeAsync(accountId, cancellationToken);
         return TypedResults.Ok(await SummaryAsync(accountId, services, cancellationToken));
     }
 
@@ -94,6 +96,7 @@ public static class SubscriptionsApi
 
         await services.Subscriptions.CancelAtPeriodEndAsync(accountId, cancellationToken);
         await services.Publisher.PublishAccountAsync(accountId, cancellationToken);
+        await services.SyncStripeAsync(accountId, cancellationToken);
         return TypedResults.Ok(await SummaryAsync(accountId, services, cancellationToken));
     }
 
@@ -119,6 +122,7 @@ public static class SubscriptionsApi
 
         await services.Subscriptions.SubscribeProductAsync(accountId, change.ProductId!, cancellationToken);
         await services.Publisher.PublishAccountAsync(accountId, cancellationToken);
+        await services.SyncStripeAsync(accountId, cancellationToken);
         return TypedResults.Ok(await SummaryAsync(accountId, services, cancellationToken));
     }
 
@@ -137,6 +141,7 @@ public static class SubscriptionsApi
         }
 
         await services.Publisher.PublishAccountAsync(accountId, cancellationToken);
+        await services.SyncStripeAsync(accountId, cancellationToken);
         return TypedResults.Ok(await SummaryAsync(accountId, services, cancellationToken));
     }
 
@@ -162,12 +167,37 @@ public static class SubscriptionsApi
         IReadOnlyList<SubscriptionView> History);
 }
 
-sealed class SubscriptionServices(
-    AccountStore accounts, SubscriptionStore subscriptions, PlanStore plans, DescriptorPublisher publisher, TimeProvider time)
+sealed partial class SubscriptionServices(
+    AccountStore accounts, SubscriptionStore subscriptions, PlanStore plans, DescriptorPublisher publisher, TimeProvider time,
+    IServiceProvider services, ILogger<SubscriptionServices> logger)
 {
     public AccountStore Accounts => accounts;
     public SubscriptionStore Subscriptions => subscriptions;
     public PlanStore Plans => plans;
     public DescriptorPublisher Publisher => publisher;
     public TimeProvider Time => time;
+
+    /// <summary>
+    /// With Stripe configured, brings the account's Stripe Subscription in line at once. The local change stands if
+    /// Stripe does not answer: the periodic sync repairs the Subscription, with the same idempotency keys.
+    /// </summary>
+    public async Task SyncStripeAsync(string accountId, CancellationToken cancellationToken)
+    {
+        if (services.GetService<StripeBillingSync>() is not { } stripe)
+        {
+            return;
+        }
+
+        try
+        {
+            await stripe.SyncAccountAsync(accountId, cancellationToken);
+        }
+        catch (Exception exception) when (exception is global::Stripe.StripeException or HttpRequestException)
+        {
+            LogStripeDeferred(logger, accountId, exception);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stripe did not take the subscription change of account {AccountId}; the periodic sync will")]
+    static partial void LogStripeDeferred(ILogger logger, string accountId, Exception exception);
 }

@@ -59,6 +59,13 @@ public sealed record ApiKeyDescriptor(
     IReadOnlyList<string> Entitlements,
     string? StatusReason = null)
 {
+    /// <summary>
+    /// The billing user who holds the key (who created it, or signed in to get it), or <c>null</c> for a key of the
+    /// account as a whole. <see cref="Roles"/> are already narrowed to that user's roles; the gateway passes the id on
+    /// as <see cref="ConsumerContext.ConsumerContext.UserId"/> so that upstreams can tell the account's people apart.
+    /// </summary>
+    public string? UserId { get; init; }
+
     /// <summary>The status in force at <paramref name="now"/>, taking the expiry into account.</summary>
     public ApiKeyStatus StatusAt(DateTimeOffset now) =>
         Status == ApiKeyStatus.Active && ExpiresAt is { } expiry && expiry <= now ? ApiKeyStatus.Expired : Status;

@@ -26,6 +26,19 @@ public sealed record ConsumerContext(
     /// <summary>The consumer id used for calls that carry no API key.</summary>
     public const string AnonymousId = "anonymous";
 
+    /// <summary>
+    /// The billing user whose key made the call (<see cref="Access.ApiKeyDescriptor.UserId"/>), when the key belongs
+    /// to one; <c>null</c> for anonymous calls and for keys that belong to the account as a whole.
+    /// </summary>
+    [JsonPropertyName("uid")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? UserId { get; init; }
+
+    /// <summary>The public id of the API key that made the call (<see cref="Access.ApiKeyDescriptor.KeyId"/>), or <c>null</c>.</summary>
+    [JsonPropertyName("kid")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? KeyId { get; init; }
+
     /// <summary>True when the call carried no credentials.</summary>
     [JsonIgnore]
     public bool IsAnonymous => AccountId is null;
@@ -33,6 +46,17 @@ public sealed record ConsumerContext(
     /// <summary>Creates the context of a call without credentials.</summary>
     public static ConsumerContext Anonymous(string? clientIp, DateTimeOffset issuedAt) =>
         new(AnonymousId, null, [], [], null, clientIp, issuedAt);
+
+    /// <summary>
+    /// The context of a call made with the key <paramref name="descriptor"/> describes: the consumer, account, roles,
+    /// entitlements and plan of the descriptor, with the key's id and its user's id.
+    /// </summary>
+    public static ConsumerContext ForKey(Access.ApiKeyDescriptor descriptor, string? clientIp, DateTimeOffset issuedAt) =>
+        new(descriptor.ConsumerId, descriptor.AccountId, descriptor.Roles, descriptor.Entitlements, descriptor.Limits.PlanId, clientIp, issuedAt)
+        {
+            UserId = descriptor.UserId,
+            KeyId = descriptor.KeyId,
+        };
 
     /// <summary>True when the consumer holds <paramref name="role"/>.</summary>
     public bool HasRole(string role) => Roles.Contains(role, StringComparer.Ordinal);

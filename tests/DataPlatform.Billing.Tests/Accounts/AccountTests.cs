@@ -23,12 +23,12 @@ public abstract partial class AccountTests(BillingPlatformFixture platform) : IA
 
         using var signUp = await client.PostAsJsonAsync("/api/v1/account/sign-up",
             new { kind = "individual", email, password = "mật-khẩu-đủ-dài", displayName = "Trần Thị Lan" });
-        Assert.Equal(HttpStatusCode.Created, signUp.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, signUp.StatusCode);
 
         using var early = await client.PostAsJsonAsync("/api/v1/account/sign-in", new { email, password = "mật-khẩu-đủ-dài" });
         Assert.Equal(HttpStatusCode.Forbidden, early.StatusCode);
 
-        var link = await ConfirmationLinkAsync(email);
+        var link = await MailLinkAsync(platform, email, LinkPattern());
         using var confirm = await client.GetAsync(new Uri(link).PathAndQuery);
         Assert.Equal(HttpStatusCode.OK, confirm.StatusCode);
 
@@ -78,8 +78,8 @@ public abstract partial class AccountTests(BillingPlatformFixture platform) : IA
             organisation = new { name = "Sở Nội vụ tỉnh Quảng Ngãi", taxCode = "4300123456-001", billingContactName = "Lê Thị Hoà", billingContactEmail = "hoa@example.gov.vn" },
         });
 
-        Assert.Equal(HttpStatusCode.Created, signUp.StatusCode);
-        var accountId = (await signUp.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accountId").GetString()!;
+        Assert.Equal(HttpStatusCode.Accepted, signUp.StatusCode);
+        var accountId = await _billing.AccountIdOfAsync(email);
         using var admin = _billing.Admin();
         var account = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/admin/accounts/{accountId}");
         Assert.Equal("partner", account.GetProperty("kind").GetString());
@@ -108,17 +108,28 @@ public abstract partial class AccountTests(BillingPlatformFixture platform) : IA
     }
 
     [Fact]
-    public async Task Signing_up_twice_with_one_address_is_a_conflict()
+    public async Task Signing_up_with_a_registered_address_answers_as_for_a_new_one_and_mails_the_holder_a_notice()
     {
         var email = BillingDriver.UniqueId("twice") + "@example.vn";
         using var client = platform.CreateBillingClient();
-        var body = new { kind = "individual", email, password = "long enough password", displayName = "Twice" };
+        await SignUpAsync(client, email);
 
-        using var first = await client.PostAsJsonAsync("/api/v1/account/sign-up", body);
-        using var second = await client.PostAsJsonAsync("/api/v1/account/sign-up", body with { });
+        using var again = await client.PostAsJsonAsync("/api/v1/account/sign-up",
+            new { kind = "individual", email, password = "another long password", displayName = "Someone else" });
+        using var fresh = await client.PostAsJsonAsync("/api/v1/account/sign-up",
+            new { kind = "individual", email = BillingDriver.UniqueId("fresh") + "@example.vn", password = "another long password", displayName = "Someone new" });
 
-        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
-        Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+        Assert.Equal(fresh.StatusCode, again.StatusCode);
+        var repeated = await again.Content.ReadFromJsonAsync<JsonElement>();
+        var created = await fresh.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(created.EnumerateObject().Select(p => p.Name), repeated.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(created.GetProperty("next").GetString(), repeated.GetProperty("next").GetString());
+        var notice = await MailAsync(platform, email, m => m.Contains("which already has an account", StringComparison.Ordinal));
+        Assert.DoesNotContain("/api/v1/account/confirm", notice);
+        using var admin = _billing.Admin();
+        var accounts = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/admin/accounts?email={Uri.EscapeDataString(email)}");
+        Assert.Equal(1, accounts.GetArrayLength());
     }
 
     [Fact]
@@ -158,7 +169,28 @@ public abstract partial class AccountTests(BillingPlatformFixture platform) : IA
         Assert.All(plans.EnumerateArray(), p => Assert.Equal(JsonValueKind.Number, p.GetProperty("monthlyFee").ValueKind));
     }
 
-    async Task<string> ConfirmationLinkAsync(string email)
+    internal static async Task SignUpAsync(HttpClient client, string email, string password = "long enough password")
+    {
+        using var response = await client.PostAsJsonAsync("/api/v1/account/sign-up", new { kind = "individual", email, password, displayName = "Người dùng thử" });
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    /// <summary>Signs up, opens the mailed confirmation link and returns the account id.</summary>
+    internal static async Task<string> SignUpAndConfirmAsync(BillingPlatformFixture platform, string email, string password = "long enough password")
+    {
+        using var client = platform.CreateBillingClient();
+        await SignUpAsync(client, email, password);
+        var link = await MailLinkAsync(platform, email, LinkPattern());
+        using var confirm = await client.GetAsync(new Uri(link).PathAndQuery);
+        Assert.Equal(HttpStatusCode.OK, confirm.StatusCode);
+        return (await confirm.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accountId").GetString()!;
+    }
+
+    /// <summary>The first link matching <paramref name="pattern"/> in a message to <paramref name="email"/>, read as a person reads their mailbox.</summary>
+    internal static async Task<string> MailLinkAsync(BillingPlatformFixture platform, string email, Regex pattern) =>
+        pattern.Match(await MailAsync(platform, email, m => pattern.IsMatch(m))).Value;
+
+    internal static async Task<string> MailAsync(BillingPlatformFixture platform, string email, Func<string, bool> matches)
     {
         for (var attempt = 0; attempt < 50; attempt++)
         {
@@ -167,9 +199,9 @@ public abstract partial class AccountTests(BillingPlatformFixture platform) : IA
                 foreach (var file in Directory.GetFiles(platform.MailDirectory, "*.eml"))
                 {
                     var message = await File.ReadAllTextAsync(file);
-                    if (message.Contains(email, StringComparison.OrdinalIgnoreCase) && LinkPattern().Match(message) is { Success: true } match)
+                    if (message.Contains(email, StringComparison.OrdinalIgnoreCase) && matches(message))
                     {
-                        return match.Value;
+                        return message;
                     }
                 }
             }
@@ -177,11 +209,11 @@ public abstract partial class AccountTests(BillingPlatformFixture platform) : IA
             await Task.Delay(100);
         }
 
-        throw new Xunit.Sdk.XunitException($"No confirmation e-mail to {email} arrived in {platform.MailDirectory}.");
+        throw new Xunit.Sdk.XunitException($"No matching e-mail to {email} arrived in {platform.MailDirectory}.");
     }
 
     [GeneratedRegex(@"https?://\S+/api/v1/account/confirm\?token=[A-Za-z0-9_%\-]+")]
-    private static partial Regex LinkPattern();
+    internal static partial Regex LinkPattern();
 }
 
 [Collection(EmbeddedCollection.Name)]

@@ -190,15 +190,35 @@ public abstract class ApiKeyTests(BillingPlatformFixture platform) : IAsyncLifet
     public async Task Making_the_owner_a_publisher_gives_every_key_the_publisher_role()
     {
         var accountId = await _billing.CreateAccountAsync();
-        var (key, _) = await _billing.CreateKeyAsync(accountId);
         using var admin = _billing.Admin();
         var account = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/admin/accounts/{accountId}");
-        var userId = account.GetProperty("users")[0].GetProperty("id").GetString();
+        var userId = account.GetProperty("users")[0].GetProperty("id").GetString()!;
+        // Made in the owner's portal session: the gateway names the user, and the key follows that user's roles.
+        using var owner = platform.CreateBillingClient(PlatformFixture.Consumer(accountId, Roles.Owner) with { UserId = userId });
+        using var created = await owner.PostAsJsonAsync("/api/v1/account/keys", new { name = "publishing" });
+        var key = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
 
         using var response = await admin.PutAsJsonAsync($"/api/v1/admin/accounts/{accountId}/users/{userId}/roles", new { roles = new[] { "owner", "publisher" } });
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal([Roles.Owner, Roles.Publisher], (await _billing.DescriptorAsync(key))!.Roles.Order());
+    }
+
+    [Fact]
+    public async Task A_key_made_without_a_named_user_never_carries_more_than_the_call_that_made_it()
+    {
+        var accountId = await _billing.CreateAccountAsync();
+        using var admin = _billing.Admin();
+        var userId = (await _billing.UsersOfAsync(accountId))[0].GetProperty("id").GetString();
+        using var promote = await admin.PutAsJsonAsync($"/api/v1/admin/accounts/{accountId}/users/{userId}/roles", new { roles = new[] { "owner", "publisher" } });
+        Assert.Equal(HttpStatusCode.OK, promote.StatusCode);
+
+        // A context with the member role only and no user id, as the gateway signs it for a member's session before it passes user ids on.
+        using var member = platform.CreateBillingClient(PlatformFixture.Consumer(accountId, Roles.Member));
+        using var created = await member.PostAsJsonAsync("/api/v1/account/keys", new { name = "member's" });
+
+        var descriptor = await _billing.DescriptorAsync((await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!);
+        Assert.Empty(descriptor!.Roles.Intersect([Roles.Owner, Roles.Publisher]));
     }
 
     [Fact]

@@ -12,13 +12,21 @@ using Microsoft.Extensions.Logging;
 namespace DataPlatform.Billing.Tests.Stripe;
 
 /// <summary>One request Stripe.net sent to the fake.</summary>
-public sealed record StripeCall(string Method, string Path, IReadOnlyDictionary<string, string> Form, string? IdempotencyKey);
+public sealed record StripeCall(string Method, string Path, IReadOnlyDictionary<string, string> Form, string? IdempotencyKey)
+{
+    /// <summary>True when the fake answered from an earlier request with the same idempotency key, as Stripe does.</summary>
+    public bool Replayed { get; init; }
+}
+
+/// <summary>A Stripe Subscription as the fake holds it.</summary>
+public sealed record FakeSubscription(string Id, string Customer, IReadOnlyList<(string ItemId, string Price)> Items, bool CancelAtPeriodEnd, string Status);
 
 /// <summary>
 /// The one fake the tests allow: a local HTTP stand-in for the parts of Stripe's API that billing calls (customers,
-/// Billing Meters, meter events and their summaries). It records every request, keeps meter events by identifier
-/// as Stripe does (a second event with the same identifier is answered 400), and can be told to fail the next
-/// meter event requests with given status codes.
+/// Billing Meters, meter events and their summaries, products, prices and subscriptions). It records every request,
+/// keeps meter events by identifier as Stripe does (a second event with the same identifier is answered 400), answers
+/// a repeated idempotency key with the first answer as Stripe does, can be told to fail the next meter event requests
+/// with given status codes, and can drop the answer to a request it has carried out (a connection lost on the way back).
 /// </summary>
 public sealed class StripeFake : IAsyncDisposable
 {
@@ -28,6 +36,11 @@ public sealed class StripeFake : IAsyncDisposable
     readonly ConcurrentDictionary<string, (string Customer, string EventName, long Value, long Timestamp)> _events = new();
     readonly ConcurrentDictionary<string, JsonObject> _meters = new();
     readonly ConcurrentDictionary<string, string> _customersByAccount = new();
+    readonly ConcurrentDictionary<string, (int Status, string Body)> _idempotent = new();
+    readonly ConcurrentDictionary<string, Dictionary<string, string>> _products = new();
+    readonly ConcurrentDictionary<string, Dictionary<string, string>> _prices = new();
+    readonly ConcurrentDictionary<string, FakeSubscription> _subscriptions = new();
+    readonly ConcurrentQueue<string> _dropAnswers = new();
     int _sequence;
 
     public StripeFake()
@@ -52,6 +65,17 @@ public sealed class StripeFake : IAsyncDisposable
     public IReadOnlyDictionary<string, long> AcceptedEvents => _events.ToDictionary(e => e.Key, e => e.Value.Value);
 
     public string? CustomerOf(string accountId) => _customersByAccount.GetValueOrDefault(accountId);
+
+    /// <summary>The products Stripe holds, by id, with the form they were created from.</summary>
+    public IReadOnlyDictionary<string, Dictionary<string, string>> Products => _products.ToDictionary(p => p.Key, p => p.Value);
+
+    /// <summary>The prices Stripe holds, by id, with the form they were created from.</summary>
+    public IReadOnlyDictionary<string, Dictionary<string, string>> Prices => _prices.ToDictionary(p => p.Key, p => p.Value);
+
+    public IReadOnlyDictionary<string, FakeSubscription> Subscriptions => _subscriptions.ToDictionary(p => p.Key, p => p.Value);
+
+    /// <summary>The next POST to <paramref name="path"/> is carried out, and then the connection is cut before the answer.</summary>
+    public void DropNextAnswerTo(string path) => _dropAnswers.Enqueue(path);
 
     /// <summary>The next meter event requests fail with these statuses, one each.</summary>
     public void FailNextMeterEvents(params int[] statuses)
@@ -83,10 +107,27 @@ public sealed class StripeFake : IAsyncDisposable
             form[key] = value.ToString();
         }
 
-        _calls.Enqueue(new StripeCall(request.Method, request.Path.Value!, form, request.Headers["Idempotency-Key"].FirstOrDefault()));
+        var idempotencyKey = request.Headers["Idempotency-Key"].FirstOrDefault();
         var path = request.Path.Value!;
+        if (request.Method == "POST" && idempotencyKey is not null && _idempotent.TryGetValue(idempotencyKey, out var earlier))
+        {
+            _calls.Enqueue(new StripeCall(request.Method, path, form, idempotencyKey) { Replayed = true });
+            context.Response.StatusCode = earlier.Status;
+            context.Response.ContentType = "application/json";
+            context.Response.Headers["Idempotent-Replayed"] = "true";
+            await context.Response.WriteAsync(earlier.Body);
+            return;
+        }
+
+        _calls.Enqueue(new StripeCall(request.Method, path, form, idempotencyKey));
         var (status, body) = (request.Method, path) switch
         {
+            ("POST", "/v1/products") => Product(form),
+            ("POST", "/v1/prices") => Price(form),
+            ("POST", "/v1/subscriptions") => CreateSubscription(form),
+            ("GET", _) when path.StartsWith("/v1/subscriptions/", StringComparison.Ordinal) => SubscriptionAnswer(path["/v1/subscriptions/".Length..]),
+            ("POST", _) when path.StartsWith("/v1/subscriptions/", StringComparison.Ordinal) => UpdateSubscription(path["/v1/subscriptions/".Length..], form),
+            ("DELETE", _) when path.StartsWith("/v1/subscriptions/", StringComparison.Ordinal) => CancelSubscription(path["/v1/subscriptions/".Length..]),
             ("POST", "/v1/customers") => Customer(form),
             ("GET", "/v1/billing/meters") => (200, List(_meters.Values.Select(m => (JsonNode)m.DeepClone()))),
             ("POST", "/v1/billing/meters") => Meter(form),
@@ -95,10 +136,139 @@ public sealed class StripeFake : IAsyncDisposable
                 Summaries(path.Split('/')[4], form),
             _ => (404, Error("invalid_request_error", $"Unrecognized request URL ({request.Method}: {path}).")),
         };
+        var text = body.ToJsonString();
+        if (request.Method == "POST" && idempotencyKey is not null && status is >= 200 and < 300)
+        {
+            _idempotent[idempotencyKey] = (status, text);
+        }
+
+        if (request.Method == "POST" && _dropAnswers.TryPeek(out var drop) && drop == path && _dropAnswers.TryDequeue(out _))
+        {
+            context.Abort();
+            return;
+        }
+
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(body.ToJsonString());
+        await context.Response.WriteAsync(text);
     }
+
+    (int, JsonNode) Product(Dictionary<string, string> form)
+    {
+        var id = form.GetValueOrDefault("id") ?? "prod_" + Interlocked.Increment(ref _sequence);
+        if (!_products.TryAdd(id, form))
+        {
+            return (400, Error("invalid_request_error", $"Product already exists: {id}", "resource_already_exists"));
+        }
+
+        return (200, new JsonObject { ["id"] = id, ["object"] = "product", ["name"] = form.GetValueOrDefault("name"), ["active"] = true });
+    }
+
+    (int, JsonNode) Price(Dictionary<string, string> form)
+    {
+        if (!_products.ContainsKey(form.GetValueOrDefault("product") ?? ""))
+        {
+            return (400, Error("invalid_request_error", $"No such product: '{form.GetValueOrDefault("product")}'"));
+        }
+
+        var id = "price_" + Interlocked.Increment(ref _sequence);
+        _prices[id] = form;
+        return (200, new JsonObject
+        {
+            ["id"] = id,
+            ["object"] = "price",
+            ["active"] = true,
+            ["currency"] = form.GetValueOrDefault("currency"),
+            ["product"] = form.GetValueOrDefault("product"),
+            ["unit_amount"] = form.TryGetValue("unit_amount", out var amount) ? long.Parse(amount, CultureInfo.InvariantCulture) : null,
+            ["billing_scheme"] = form.GetValueOrDefault("billing_scheme") ?? "per_unit",
+        });
+    }
+
+    (int, JsonNode) CreateSubscription(Dictionary<string, string> form)
+    {
+        var prices = ItemForms(form).Select(i => i.GetValueOrDefault("price")).OfType<string>().ToList();
+        if (prices.Any(p => !_prices.ContainsKey(p)))
+        {
+            return (400, Error("invalid_request_error", "No such price."));
+        }
+
+        var subscription = new FakeSubscription("sub_" + Interlocked.Increment(ref _sequence), form["customer"],
+            prices.Select(p => ("si_" + Interlocked.Increment(ref _sequence), p)).ToList(), form.GetValueOrDefault("cancel_at_period_end") == "true", "active");
+        _subscriptions[subscription.Id] = subscription;
+        return SubscriptionAnswer(subscription.Id);
+    }
+
+    (int, JsonNode) UpdateSubscription(string id, Dictionary<string, string> form)
+    {
+        if (!_subscriptions.TryGetValue(id, out var subscription))
+        {
+            return (404, Error("invalid_request_error", $"No such subscription: '{id}'"));
+        }
+
+        var items = subscription.Items.ToList();
+        foreach (var item in ItemForms(form))
+        {
+            if (item.GetValueOrDefault("deleted") == "true")
+            {
+                items.RemoveAll(i => i.ItemId == item.GetValueOrDefault("id"));
+            }
+            else if (item.GetValueOrDefault("price") is { } price)
+            {
+                items.Add(("si_" + Interlocked.Increment(ref _sequence), price));
+            }
+        }
+
+        _subscriptions[id] = subscription with
+        {
+            Items = items,
+            CancelAtPeriodEnd = form.TryGetValue("cancel_at_period_end", out var cancel) ? cancel == "true" : subscription.CancelAtPeriodEnd,
+        };
+        return SubscriptionAnswer(id);
+    }
+
+    (int, JsonNode) CancelSubscription(string id)
+    {
+        if (!_subscriptions.TryGetValue(id, out var subscription))
+        {
+            return (404, Error("invalid_request_error", $"No such subscription: '{id}'"));
+        }
+
+        _subscriptions[id] = subscription with { Status = "canceled" };
+        return SubscriptionAnswer(id);
+    }
+
+    (int, JsonNode) SubscriptionAnswer(string id)
+    {
+        if (!_subscriptions.TryGetValue(id, out var subscription))
+        {
+            return (404, Error("invalid_request_error", $"No such subscription: '{id}'"));
+        }
+
+        return (200, new JsonObject
+        {
+            ["id"] = subscription.Id,
+            ["object"] = "subscription",
+            ["customer"] = subscription.Customer,
+            ["status"] = subscription.Status,
+            ["cancel_at_period_end"] = subscription.CancelAtPeriodEnd,
+            ["currency"] = "vnd",
+            ["items"] = List(subscription.Items.Select(i => (JsonNode)new JsonObject
+            {
+                ["id"] = i.ItemId,
+                ["object"] = "subscription_item",
+                ["subscription"] = subscription.Id,
+                ["price"] = new JsonObject { ["id"] = i.Price, ["object"] = "price", ["currency"] = "vnd" },
+            })),
+        });
+    }
+
+    /// <summary>The <c>items[n][…]</c> fields of a form, one dictionary per item, in order.</summary>
+    static IEnumerable<Dictionary<string, string>> ItemForms(Dictionary<string, string> form) =>
+        form.Where(f => f.Key.StartsWith("items[", StringComparison.Ordinal))
+            .Select(f => (Index: int.Parse(f.Key[6..f.Key.IndexOf(']')], CultureInfo.InvariantCulture), Field: f.Key[(f.Key.IndexOf("][", StringComparison.Ordinal) + 2)..^1], f.Value))
+            .GroupBy(f => f.Index).OrderBy(g => g.Key)
+            .Select(g => g.ToDictionary(f => f.Field, f => f.Value));
 
     (int, JsonNode) Customer(Dictionary<string, string> form)
     {
@@ -188,7 +358,8 @@ public sealed class StripeFake : IAsyncDisposable
     static JsonObject List(IEnumerable<JsonNode> items) =>
         new() { ["object"] = "list", ["data"] = new JsonArray(items.ToArray()), ["has_more"] = false, ["url"] = "/v1/list" };
 
-    static JsonObject Error(string type, string message) => new() { ["error"] = new JsonObject { ["type"] = type, ["message"] = message } };
+    static JsonObject Error(string type, string message, string? code = null) =>
+        new() { ["error"] = new JsonObject { ["type"] = type, ["message"] = message, ["code"] = code } };
 
     public async ValueTask DisposeAsync()
     {
