@@ -30,8 +30,7 @@ sealed class SignedContextCache(ConsumerContextSecret secret, TimeProvider time)
     public (ConsumerFeature Feature, SignedConsumerFeature Signed) ForKey(ApiKeyDescriptor descriptor, string clientIp)
     {
         var entries = _keyed.GetValue(descriptor, _ => new ConcurrentDictionary<string, Entry>(StringComparer.Ordinal));
-        return Get(entries, clientIp, now => new ConsumerContextRecord(
-            descriptor.ConsumerId, descriptor.AccountId, descriptor.Roles, descriptor.Entitlements, descriptor.Limits.PlanId, clientIp, now));
+        return Get(entries, clientIp, now => ConsumerContextRecord.ForKey(descriptor, clientIp, now));
     }
 
     public (ConsumerFeature Feature, SignedConsumerFeature Signed) ForAnonymous(string? clientIp)
