@@ -53,6 +53,9 @@ dotnet "$bench" yarp "$yarp" "$direct" >"$work/yarp.log" 2>&1 & pids+=($!)
 dotnet "$bench" gateway "$gateway" "$direct" "127.0.0.1:$redis_port" "$work/data" >"$work/gateway.log" 2>&1 & pids+=($!)
 wait_ready "$work/yarp.log"
 wait_ready "$work/gateway.log"
+declare -A front=([direct]=${pids[1]} [yarp]=${pids[2]} [gateway]=${pids[3]})
+# CPU ticks (user + system) a process has used: CPU per request holds up better than RPS on a shared machine.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 key=$(sed -n 's/^key=//p' "$work/gateway.log")
 
 path="/api/v1/datasets/population/rows"
@@ -77,7 +80,9 @@ redis-cli -p "$redis_port" CONFIG RESETSTAT >/dev/null
 gateway_requests=0
 for round in $(seq "$rounds"); do
   for setup in direct yarp gateway; do
+    before="$(ticks "${front[$setup]}") $(ticks "${pids[1]}") $(ticks "${pids[0]}")"
     run "$setup" "${!setup}" 32 2
+    echo "$before $(ticks "${front[$setup]}") $(ticks "${pids[1]}") $(ticks "${pids[0]}") $(getconf CLK_TCK)" >"$work/$setup-32-$round.cpu"
     PACED=-paced run "$setup" "${!setup}" 4 1 -s "$work/paced.lua"
     PACED=-download PATH_OVERRIDE=/api/v1/datasets/population/download run "$setup" "${!setup}" 4 2
   done
@@ -131,6 +136,14 @@ total = sum(stats.values())
 print(f"- Redis commands per gateway request: **{total / total_gateway:.3f}** ({total:,} commands for {total_gateway:,} requests: "
       + ", ".join(f"{name} {calls:,}" for name, calls in sorted(stats.items(), key=lambda kv: -kv[1])) + ")")
 print(f"- non-2xx responses in all runs: {errors}")
+def cpu(setup, r):
+    a0, u0, r0, a1, u1, r1, hz = map(float, (work / f"{setup}-32-{r}.cpu").read_text().split())
+    requests = parse(work / f"{setup}-32-{r}.txt")[3]
+    per = lambda t: t / hz * 1e6 / requests
+    return (0.0 if setup == "direct" else per(a1 - a0)), per(u1 - u0), per(r1 - r0)
+print("- CPU per request at 32 connections, µs (median of rounds; front process / upstream / redis-server): " + "; ".join(
+    f"{setup} " + " / ".join(f"{statistics.median(cpu(setup, r)[i] for r in range(1, rounds + 1)):.0f}" for i in range(3))
+    for setup in ["direct", "yarp", "gateway"]))
 def mib(path):
     match = re.search(r"Transfer/sec:\s+([\d.]+)(B|KB|MB|GB)", path.read_text())
     return float(match.group(1)) * {"B": 1 / 2**20, "KB": 1 / 1024, "MB": 1, "GB": 1024}[match.group(2)]
