@@ -5,7 +5,8 @@
 #   yarp     a bare YARP 2.3 pass-through, no policies
 #   gateway  the full gateway: API key, limits and quotas (one EVALSHA), metering (journal + batched flush)
 # It prints RPS, p50 and p99 per setup (median of the rounds), the ratios, and Redis commands per proxied request
-# from INFO commandstats. Needs wrk and redis-server (apt-get install wrk redis-server).
+# from INFO commandstats; then the throughput of a 50 MiB streamed download over 4 connections through each setup
+# (the generic proxy path, as BASELINES.md measured it for a bare YARP). Needs wrk and redis-server (apt-get install wrk redis-server).
 # ROUNDS=3 DURATION=10s by default; KEEP=<folder> keeps the raw wrk outputs; ANALYZE_ONLY=1 KEEP=<folder>
 # prints the figures of a kept run again without measuring.
 set -euo pipefail
@@ -52,6 +53,9 @@ dotnet "$bench" yarp "$yarp" "$direct" >"$work/yarp.log" 2>&1 & pids+=($!)
 dotnet "$bench" gateway "$gateway" "$direct" "127.0.0.1:$redis_port" "$work/data" >"$work/gateway.log" 2>&1 & pids+=($!)
 wait_ready "$work/yarp.log"
 wait_ready "$work/gateway.log"
+declare -A front=([direct]=${pids[1]} [yarp]=${pids[2]} [gateway]=${pids[3]})
+# CPU ticks (user + system) a process has used: CPU per request holds up better than RPS on a shared machine.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 key=$(sed -n 's/^key=//p' "$work/gateway.log")
 
 path="/api/v1/datasets/population/rows"
@@ -63,24 +67,29 @@ run() { # name url connections threads extra-args...
   local name=$1 url=$2 connections=$3 threads=$4; shift 4
   local header=()
   [ "$name" = gateway ] && header=(-H "X-Api-Key: $key")
-  wrk -t"$threads" -c"$connections" -d"$duration" --latency "${header[@]}" "$@" "$url$path" >"$work/$name-$connections-$round${PACED:-}.txt"
+  wrk -t"$threads" -c"$connections" -d"$duration" --latency "${header[@]}" "$@" "$url${PATH_OVERRIDE:-$path}" >"$work/$name-$connections-$round${PACED:-}.txt"
 }
 
 echo "Warming up (10 s each)…"
 for setup in direct yarp gateway; do
   url_var=$setup; round=warm; run "$setup" "${!url_var}" 32 2 >/dev/null
 done
+uptime >"$work/load-before.txt"
 
 redis-cli -p "$redis_port" CONFIG RESETSTAT >/dev/null
 gateway_requests=0
 for round in $(seq "$rounds"); do
   for setup in direct yarp gateway; do
+    before="$(ticks "${front[$setup]}") $(ticks "${pids[1]}") $(ticks "${pids[0]}")"
     run "$setup" "${!setup}" 32 2
+    echo "$before $(ticks "${front[$setup]}") $(ticks "${pids[1]}") $(ticks "${pids[0]}") $(getconf CLK_TCK)" >"$work/$setup-32-$round.cpu"
     PACED=-paced run "$setup" "${!setup}" 4 1 -s "$work/paced.lua"
+    PACED=-download PATH_OVERRIDE=/api/v1/datasets/population/download run "$setup" "${!setup}" 4 2
   done
   echo "round $round done"
 done
 redis-cli -p "$redis_port" INFO commandstats >"$work/commandstats.txt"
+uptime >"$work/load-after.txt"
 fi
 
 python3 - "$work" "$rounds" <<'PY'
@@ -110,6 +119,8 @@ for load in ["32", "4-paced"]:
         if setup == "gateway":
             total_gateway += sum(run[3] for run in runs)
         errors += sum(run[4] for run in runs)
+# The download runs go through the limiter too: their requests count in the Redis calls per request.
+total_gateway += sum(parse(work / f"gateway-4-{r}-download.txt")[3] for r in range(1, rounds + 1))
 stats = {m.group(1): int(m.group(2)) for m in re.finditer(r"cmdstat_(\w+):calls=(\d+)", (work / "commandstats.txt").read_text())}
 stats.pop("config", None); stats.pop("info", None)
 print(f"\n| load | measure | direct | bare YARP | full gateway |\n|---|---|---|---|---|")
@@ -125,4 +136,22 @@ total = sum(stats.values())
 print(f"- Redis commands per gateway request: **{total / total_gateway:.3f}** ({total:,} commands for {total_gateway:,} requests: "
       + ", ".join(f"{name} {calls:,}" for name, calls in sorted(stats.items(), key=lambda kv: -kv[1])) + ")")
 print(f"- non-2xx responses in all runs: {errors}")
+def cpu(setup, r):
+    a0, u0, r0, a1, u1, r1, hz = map(float, (work / f"{setup}-32-{r}.cpu").read_text().split())
+    requests = parse(work / f"{setup}-32-{r}.txt")[3]
+    per = lambda t: t / hz * 1e6 / requests
+    return (0.0 if setup == "direct" else per(a1 - a0)), per(u1 - u0), per(r1 - r0)
+print("- CPU per request at 32 connections, µs (median of rounds; front process / upstream / redis-server): " + "; ".join(
+    f"{setup} " + " / ".join(f"{statistics.median(cpu(setup, r)[i] for r in range(1, rounds + 1)):.0f}" for i in range(3))
+    for setup in ["direct", "yarp", "gateway"]))
+def mib(path):
+    match = re.search(r"Transfer/sec:\s+([\d.]+)(B|KB|MB|GB)", path.read_text())
+    return float(match.group(1)) * {"B": 1 / 2**20, "KB": 1 / 1024, "MB": 1, "GB": 1024}[match.group(2)]
+downloads = {s: [mib(work / f"{s}-4-{r}-download.txt") for r in range(1, rounds + 1)] for s in ["direct", "yarp", "gateway"]}
+d, y, g = (statistics.median(downloads[s]) for s in ["direct", "yarp", "gateway"])
+print(f"\n50 MiB download, 4 connections (MiB/s, median; rounds: " + "; ".join(f"{s} " + ", ".join(f"{v:,.0f}" for v in downloads[s]) for s in downloads) + ")")
+print(f"- direct {d:,.0f}, bare YARP {y:,.0f}, full gateway {g:,.0f}: gateway / direct **{g / d:.2f}**, bare YARP / direct {y / d:.2f}, gateway / bare YARP {g / y:.2f}")
+load = [(work / f"load-{w}.txt") for w in ["before", "after"]]
+if all(p.exists() for p in load):
+    print("- load average before / after the measured rounds: " + " / ".join(p.read_text().split("load average:")[1].strip() for p in load))
 PY

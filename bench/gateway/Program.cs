@@ -6,7 +6,8 @@ using StackExchange.Redis;
 using Yarp.ReverseProxy.Configuration;
 
 // The three setups of bench/gateway.sh, one per process so that none shares a thread pool or GC with another:
-//   GatewayBench upstream <url>                           a fixed 1 KB JSON body, like the catalog's smallest answer
+//   GatewayBench upstream <url>                           a fixed 1 KB JSON body, like the catalog's smallest answer;
+//                                                         a path ending in /download streams 50 MiB instead
 //   GatewayBench yarp <url> <upstream>                    a bare YARP pass-through, one route, no middleware
 //   GatewayBench gateway <url> <upstream> <redis> <data>  the full gateway: keys, limits, quotas, metering
 // The gateway role issues one API key (limits far above what the machine can send) and prints it.
@@ -24,8 +25,23 @@ switch (role)
         upstream.WebHost.UseUrls(url);
         upstream.Logging.ClearProviders();
         app = upstream.Build();
+        var chunk = new byte[64 * 1024];
+        Array.Fill(chunk, (byte)'x');
         app.Run(async context =>
         {
+            if (context.Request.Path.Value!.EndsWith("/download", StringComparison.Ordinal))
+            {
+                // A large file streamed in 64 KiB writes, as a download endpoint streams a stored file.
+                context.Response.ContentType = "application/octet-stream";
+                context.Response.ContentLength = 800L * chunk.Length;
+                for (var i = 0; i < 800; i++)
+                {
+                    await context.Response.Body.WriteAsync(chunk);
+                }
+
+                return;
+            }
+
             context.Response.ContentType = "application/json; charset=utf-8";
             context.Response.ContentLength = body.Length;
             await context.Response.Body.WriteAsync(body);

@@ -3,6 +3,7 @@ using DataPlatform.Gateway.Pipeline;
 using DataPlatform.Gateway.Routing;
 using DataPlatform.ServiceDefaults;
 using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.Configuration.Memory;
 
 namespace DataPlatform.Gateway;
 
@@ -25,6 +26,7 @@ public static class GatewayHost
         });
         configure?.Invoke(builder);
 
+        AddTelemetryDefaults(builder.Configuration);
         builder.AddServiceDefaults(Service);
         AddDefaultRoutes(builder.Configuration);
         builder.AddGatewayPolicies();
@@ -56,5 +58,24 @@ public static class GatewayHost
         var routes = typeof(GatewayHost).Assembly.GetManifestResourceStream("DataPlatform.Gateway.routes.json")
             ?? throw new InvalidOperationException("The gateway's routes are missing from its assembly.");
         ((IConfigurationBuilder)configuration).Sources.Insert(0, new JsonStreamConfigurationSource { Stream = routes });
+    }
+
+    /// <summary>The gateway's own telemetry defaults, beneath every other source, read by the service defaults.</summary>
+    static void AddTelemetryDefaults(ConfigurationManager configuration)
+    {
+        ((IConfigurationBuilder)configuration).Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                // Every public request crosses the gateway: record one trace in ten that start here (a caller's
+                // sampled trace is always followed), and no second span and metric set for the forwarded call,
+                // which YARP's own span already covers. The trace context still reaches the upstreams.
+                ["DataPlatform:Telemetry:TraceSampleRatio"] = "0.1",
+                ["DataPlatform:Telemetry:OutgoingHttpInstrumentation"] = "false",
+                // The gateway's address is public; its metrics are not. They are served on a loopback listener
+                // of their own (logged at start), which an operator pins to a port Prometheus scrapes.
+                ["DataPlatform:Telemetry:MetricsUrl"] = "http://127.0.0.1:0",
+            },
+        });
     }
 }

@@ -6,11 +6,13 @@ using DataPlatform.ServiceDefaults.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -48,13 +50,21 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddSingleton(service);
         builder.Services.AddSingleton(TimeProvider.System);
 
-        builder.WebHost.UseUrls(service.ListenUrl(options));
+        var telemetry = builder.Configuration.GetSection(TelemetryOptions.SectionName).Get<TelemetryOptions>() ?? new TelemetryOptions();
+        builder.Services.AddOptions<TelemetryOptions>()
+            .BindConfiguration(TelemetryOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        // The service's own address comes first: the launcher and the tests read the first address as the service's.
+        builder.WebHost.UseUrls(string.IsNullOrWhiteSpace(telemetry.MetricsUrl)
+            ? [service.ListenUrl(options)]
+            : [service.ListenUrl(options), telemetry.MetricsUrl]);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
 
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
             context.ProblemDetails.Instance ??= context.HttpContext.Request.Path);
 
-        AddTelemetry(builder, service.Name);
+        AddTelemetry(builder, service.Name, telemetry);
         AddRedis(builder, options, service.Name);
 
         var health = builder.Services.AddHealthChecks()
@@ -72,10 +82,36 @@ public static class ServiceDefaultsExtensions
 
     /// <summary>
     /// Adds the shared middleware and endpoints: problem details for errors and empty error responses,
-    /// <c>/health/live</c>, <c>/health/ready</c> and <c>/metrics</c>.
+    /// <c>/health/live</c>, <c>/health/ready</c> and <c>/metrics</c> (on its own listener when
+    /// <see cref="TelemetryOptions.MetricsUrl"/> is set).
     /// </summary>
     public static WebApplication UseServiceDefaults(this WebApplication app)
     {
+        if (app.Services.GetRequiredService<IOptions<TelemetryOptions>>().Value.MetricsUrl is { Length: > 0 })
+        {
+            // Before everything else, and decided by the port the connection arrived on (not by the Host header,
+            // which a client chooses): on the public listener /metrics is just an unknown path.
+            var listener = new MetricsListener(app);
+            app.Lifetime.ApplicationStarted.Register(listener.Announce);
+            app.UseOpenTelemetryPrometheusScrapingEndpoint(
+                meterProvider: null,
+                predicate: context => listener.Serves(context),
+                path: null,
+                configureBranchedPipeline: null,
+                optionsName: null);
+            // Nothing else answers on the metrics listener: it is not a second way in.
+            app.Use((context, next) =>
+            {
+                if (listener.IsMetricsConnection(context))
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return Task.CompletedTask;
+                }
+
+                return next(context);
+            });
+        }
+
         app.UseExceptionHandler();
         app.UseStatusCodePages();
 
@@ -88,7 +124,11 @@ public static class ServiceDefaultsExtensions
         {
             ResponseWriter = HealthResponseWriter.WriteAsync,
         }).WithTags("Health");
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        if (app.Services.GetRequiredService<IOptions<TelemetryOptions>>().Value.MetricsUrl is not { Length: > 0 })
+        {
+            app.MapPrometheusScrapingEndpoint("/metrics");
+        }
+
         return app;
     }
 
@@ -122,7 +162,7 @@ public static class ServiceDefaultsExtensions
         ((IConfigurationBuilder)configuration).Sources.Insert(0, new MemoryConfigurationSource { InitialData = defaults });
     }
 
-    static void AddTelemetry(WebApplicationBuilder builder, string serviceName)
+    static void AddTelemetry(WebApplicationBuilder builder, string serviceName, TelemetryOptions options)
     {
         builder.Logging.AddOpenTelemetry(logging =>
         {
@@ -132,18 +172,34 @@ public static class ServiceDefaultsExtensions
 
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("dataplatform-" + serviceName))
-            .WithMetrics(metrics => metrics
-                .AddAspNetCoreInstrumentation()
-                .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation()
-                .AddMeter("DataPlatform.*")
-                .AddPrometheusExporter())
-            .WithTracing(tracing => tracing
-                .AddAspNetCoreInstrumentation(aspnet => aspnet.Filter = context =>
-                    !context.Request.Path.StartsWithSegments("/health") && !context.Request.Path.StartsWithSegments("/metrics"))
-                .AddHttpClientInstrumentation()
-                .AddSource("Yarp.ReverseProxy")
-                .AddSource("DataPlatform.*"));
+            .WithMetrics(metrics =>
+            {
+                metrics.AddAspNetCoreInstrumentation();
+                if (options.OutgoingHttpInstrumentation)
+                {
+                    metrics.AddHttpClientInstrumentation();
+                }
+
+                metrics.AddRuntimeInstrumentation()
+                    .AddMeter("DataPlatform.*")
+                    .AddPrometheusExporter();
+            })
+            .WithTracing(tracing =>
+            {
+                tracing.AddAspNetCoreInstrumentation(aspnet => aspnet.Filter = context =>
+                        !context.Request.Path.StartsWithSegments("/health") && !context.Request.Path.StartsWithSegments("/metrics"))
+                    .AddSource("Yarp.ReverseProxy")
+                    .AddSource("DataPlatform.*");
+                if (options.OutgoingHttpInstrumentation)
+                {
+                    tracing.AddHttpClientInstrumentation();
+                }
+
+                if (options.TraceSampleRatio < 1.0)
+                {
+                    tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(options.TraceSampleRatio)));
+                }
+            });
 
         // Traces and logs leave the process only when an OTLP collector is configured the standard way.
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
@@ -171,6 +227,47 @@ public static class ServiceDefaultsExtensions
         });
         builder.Services.AddSingleton<EmbeddedRedisOwner>();
     }
+}
+
+/// <summary>
+/// The listener that serves <c>/metrics</c> when <see cref="TelemetryOptions.MetricsUrl"/> is set. Its port is
+/// known only once the server has bound it (the address may ask for port 0), so it is looked up on first use.
+/// </summary>
+sealed partial class MetricsListener(WebApplication app)
+{
+    int _port = -1;
+
+    /// <summary>Logs where Prometheus finds the metrics, since the address may have been chosen at start.</summary>
+    public void Announce()
+    {
+        if (Addresses() is { Count: > 1 } addresses)
+        {
+            LogMetricsAddress(app.Logger, addresses.ElementAt(1).TrimEnd('/') + "/metrics");
+        }
+    }
+
+    /// <summary>True for a <c>GET /metrics</c> that arrived on the metrics listener.</summary>
+    public bool Serves(HttpContext context) =>
+        context.Request.Path.Equals("/metrics", StringComparison.Ordinal) && IsMetricsConnection(context);
+
+    /// <summary>True for any request that arrived on the metrics listener.</summary>
+    public bool IsMetricsConnection(HttpContext context)
+    {
+        if (_port < 0)
+        {
+            // The server lists its addresses in the order they were configured: the service's own, then this one.
+            var addresses = Addresses();
+            _port = addresses.Count > 1 ? new Uri(addresses.ElementAt(1)).Port : 0;
+        }
+
+        return context.Connection.LocalPort == _port;
+    }
+
+    ICollection<string> Addresses() =>
+        app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Metrics for Prometheus at {Address}, on a listener of their own")]
+    static partial void LogMetricsAddress(ILogger logger, string address);
 }
 
 /// <summary>Holds a service's private embedded Redis so that it stops with the service.</summary>

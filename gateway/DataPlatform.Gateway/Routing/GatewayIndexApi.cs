@@ -17,14 +17,15 @@ static class GatewayIndexApi
 
     public static WebApplication MapApiDocumentation(this WebApplication app)
     {
-        // Each upstream serves its own OpenAPI document; the routes publish them under /openapi/.
-        app.UseSwaggerUI(ui =>
+        // Each upstream serves its own OpenAPI document; the routes publish them under /openapi/. The UI's
+        // middleware runs only under /swagger, so proxied requests do not pay for its path checks.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/swagger"), swagger => swagger.UseSwaggerUI(ui =>
         {
             ui.RoutePrefix = "swagger";
             ui.DocumentTitle = "DataPlatform API";
             ui.SwaggerEndpoint("/openapi/catalog.json", "Catalog");
             ui.SwaggerEndpoint("/openapi/billing.json", "Billing");
-        });
+        }));
         return app;
     }
 

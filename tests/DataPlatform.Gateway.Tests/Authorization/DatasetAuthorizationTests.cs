@@ -82,7 +82,7 @@ public abstract class DatasetAuthorizationTests(PlatformFixture platform)
         withoutGrant.DefaultRequestHeaders.Add("X-Api-Key", other);
 
         using var served = await withGrant.GetAsync($"/odata/{dataset}/rows");
-        using var hiddenFromKey = await withoutGrant.GetAsync($"/odata/{dataset}/rows");
+        using var hiddenFromKey = await withoutGrant.GetAsync($"/api/v1/datasets/{dataset}/rows");
         using var hiddenFromAnonymous = await anonymous.GetAsync($"/api/v1/datasets/{dataset}");
 
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);

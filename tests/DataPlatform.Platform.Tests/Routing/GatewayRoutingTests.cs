@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DataPlatform.Platform.Tests.Routing;
 
@@ -98,14 +101,18 @@ public abstract class GatewayRoutingTests(PlatformFixture platform)
     }
 
     [Fact]
-    public async Task Metrics_are_exposed_for_prometheus()
+    public async Task Metrics_are_exposed_for_prometheus_on_the_gateways_own_listener_and_not_publicly()
     {
         using var client = platform.CreateGatewayClient();
         await client.GetAsync("/health/live");
+        var addresses = platform.Platform.Gateway!.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        using var operatorClient = PlatformFixture.OutsideClient(addresses.ElementAt(1));
 
-        var metrics = await client.GetStringAsync("/metrics");
+        var metrics = await operatorClient.GetStringAsync("/metrics");
+        using var publicly = await client.GetAsync("/metrics");
 
         Assert.Contains("http_server_request_duration_seconds", metrics, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, publicly.StatusCode);
     }
 }
 
