@@ -242,11 +242,24 @@ public sealed partial class DatasetPublisher(
         {
             if (connection is NpgsqlConnection postgres)
             {
-                await using var importer = await postgres.BeginBinaryImportAsync(
-                    $"COPY {SqlIdentifiers.Quote(table)} FROM STDIN (FORMAT BINARY)", stop.Token);
-                written = await OnOwnThread(() => queue.Drain(new CopySink(importer), types, stop.Token), stop.Token);
-                await producing;
-                await importer.CompleteAsync(stop.Token);
+                await using var copy = await postgres.BeginRawBinaryCopyAsync($"COPY {SqlIdentifiers.Quote(table)} FROM STDIN (FORMAT BINARY)", stop.Token);
+                try
+                {
+                    written = await OnOwnThread(() =>
+                    {
+                        var sink = new PostgresCopySink(copy, types.Length);
+                        var rows = queue.Drain(sink, types, stop.Token);
+                        sink.Finish();
+                        return rows;
+                    }, stop.Token);
+                    await producing;
+                }
+                catch
+                {
+                    // Ends the COPY with an error, so the connection stays usable for the rollback.
+                    await copy.CancelAsync();
+                    throw;
+                }
             }
             else
             {

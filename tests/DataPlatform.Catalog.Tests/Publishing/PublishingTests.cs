@@ -368,6 +368,25 @@ public abstract class PublishingTests(CatalogPlatformFixture platform)
     }
 
     [Fact]
+    public async Task Decimals_of_every_magnitude_and_sign_round_trip()
+    {
+        var id = CatalogTestData.NewId();
+        using var publisher = platform.Publisher();
+        await publisher.CreateAsync(id, CatalogTestData.Metadata(columns: [CatalogTestData.Column("n", "integer", key: true), CatalogTestData.Column("amount", "decimal")]));
+        string[] values = ["0", "-0.185", "1.50", "2598.5", "12345678.9", "100000000", "0.0001", "0.00001234", "-98765.4321", "3.14159265358979", "10000.0001"];
+
+        await publisher.PublishOkAsync(id, "n,amount\n" + string.Concat(values.Select((v, i) => $"{i + 1},{v}\n")));
+
+        var rows = (await platform.CreateGatewayClient().JsonAsync($"/api/v1/datasets/{id}/rows")).Rows().ToList();
+        Assert.Equal(values.Length, rows.Count);
+        for (var i = 0; i < values.Length; i++)
+        {
+            var expected = double.Parse(values[i], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(expected, rows[i].GetProperty("amount").GetDouble(), 12);
+        }
+    }
+
+    [Fact]
     public async Task A_bad_value_deep_in_a_large_file_is_reported_and_nothing_is_published()
     {
         var id = CatalogTestData.NewId();
