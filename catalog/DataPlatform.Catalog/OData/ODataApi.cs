@@ -96,7 +96,7 @@ public static class ODataApi
 
         try
         {
-            var query = ODataQueryBuilder.Build(model, QueryOptionsOf(request));
+            var query = model.Parse(QueryOptionsOf(request));
             var limits = options.Value;
             if (query.Top > limits.MaxPageSize)
             {
@@ -122,31 +122,50 @@ public static class ODataApi
             }
 
             var count = query.Count ? await executor.CountAsync(plan, cancellationToken) : (long?)null;
+            var root = ServiceRoot(request, datasetId);
+            var ieee754 = Ieee754(request);
+            var headers = applied is null ? null : new Dictionary<string, string> { ["Preference-Applied"] = applied };
+            var contentType = $"application/json;odata.metadata={metadata};odata.streaming=true;IEEE754Compatible={(ieee754 ? "true" : "false")};charset=utf-8";
+            string Context(IEnumerable<OutputColumn> columns) => $"{root}$metadata#{ODataModel.EntitySetName}({string.Join(",", columns.Select(c => c.Name))})";
+            string? Next(int returned, KeysetPosition next)
+            {
+                var remaining = query.Top - returned;
+                return remaining is null or > 0 ? NextLink(request, remaining, KeysetToken.Encode(next)) : null;
+            }
+
+            if (!plan.IsGrouped && model.Dataset.AccessLevel != AccessLevel.Restricted)
+            {
+                // Rows stream from the reader into the response. Reads of restricted datasets take the buffered
+                // path below, because their audit entry, with the row count, is written before anything is sent.
+                var rows = await executor.StreamAsync(plan, cancellationToken);
+                bool first;
+                try
+                {
+                    first = await rows.ReadAsync();
+                }
+                catch
+                {
+                    await rows.DisposeAsync();
+                    throw;
+                }
+
+                return new ODataRowsResult(rows, first, contentType, metadata == "none" ? null : Context(rows.Columns), count,
+                    metadata == "full", ieee754, Next, headers);
+            }
+
             var result = await executor.ExecuteAsync(plan, cancellationToken);
             if (model.Dataset.AccessLevel == AccessLevel.Restricted)
             {
                 await audit.RecordAsync(context.GetConsumer(), datasetId, "odata", request.Path + request.QueryString, result.Rows.Count, cancellationToken);
             }
 
-            string? nextLink = null;
-            var remaining = query.Top - result.Rows.Count;
-            if (result.Next is not null && remaining is null or > 0)
-            {
-                nextLink = NextLink(request, remaining, KeysetToken.Encode(result.Next));
-            }
-
-            var root = ServiceRoot(request, datasetId);
-            var selected = string.Join(",", result.Columns.Select(c => c.Name));
-            var ieee754 = request.Headers.Accept.ToString().Contains("IEEE754Compatible=true", StringComparison.OrdinalIgnoreCase)
-                || request.Query["$format"].ToString().Contains("IEEE754Compatible=true", StringComparison.OrdinalIgnoreCase);
-            var headers = applied is null ? null : new Dictionary<string, string> { ["Preference-Applied"] = applied };
-            var contentType = $"application/json;odata.metadata={metadata};odata.streaming=true;IEEE754Compatible={(ieee754 ? "true" : "false")};charset=utf-8";
+            var nextLink = result.Next is null ? null : Next(result.Rows.Count, result.Next);
             return new JsonWriterResult(StatusCodes.Status200OK, contentType, writer =>
             {
                 writer.WriteStartObject();
                 if (metadata != "none")
                 {
-                    writer.WriteString("@odata.context", $"{root}$metadata#{ODataModel.EntitySetName}({selected})");
+                    writer.WriteString("@odata.context", Context(result.Columns));
                 }
 
                 if (count is not null)
@@ -277,7 +296,7 @@ public static class ODataApi
 
         try
         {
-            var query = ODataQueryBuilder.Build(model, QueryOptionsOf(context.Request));
+            var query = model.Parse(QueryOptionsOf(context.Request));
             var count = await executor.CountAsync(query.Plan, cancellationToken);
             if (model.Dataset.AccessLevel == AccessLevel.Restricted)
             {

@@ -93,6 +93,7 @@ public abstract class PublishedDatasetQueryTests(CatalogPlatformFixture platform
         var (_, before, _) = await GraphQLEndpointTests.PostAsync(client, query);
         await PublishAsync(_provinces.Take(2), id);
         var (_, first, _) = await GraphQLEndpointTests.PostAsync(client, query);
+        var firstCount = await client.GetStringAsync($"/odata/{id}/Records/$count");
         using (var publisher = platform.Publisher())
         {
             // The second version adds a column, which the schema must offer at once.
@@ -101,6 +102,8 @@ public abstract class PublishedDatasetQueryTests(CatalogPlatformFixture platform
 
         var (_, second, _) = await GraphQLEndpointTests.PostAsync(client, $"{{ {field}(where: {{ dien_tich: {{ gt: 5000 }} }}) {{ totalCount nodes {{ ten dien_tich }} }} }}");
         var (_, listed, _) = await GraphQLEndpointTests.PostAsync(client, "{ datasets { id version rowCount field } }");
+        var secondCount = await client.GetStringAsync($"/odata/{id}/Records/$count");
+        var widest = await client.GetFromJsonAsync<JsonElement>($"/odata/{id}/Records?$orderby=dien_tich desc&$top=1&$select=ten,dien_tich");
 
         Assert.Contains(field, before.GetProperty("errors")[0].GetProperty("message").GetString());
         Assert.False(first.TryGetProperty("errors", out var firstErrors), firstErrors.ToString());
@@ -114,6 +117,11 @@ public abstract class PublishedDatasetQueryTests(CatalogPlatformFixture platform
         Assert.Equal(2, entry.GetProperty("version").GetInt32());
         Assert.Equal(_provinces.Length, entry.GetProperty("rowCount").GetInt64());
         Assert.Equal(field, entry.GetProperty("field").GetString());
+        // OData's view of the dataset (cached between publishes) moves to the new version at once as well.
+        Assert.Equal("2", firstCount);
+        Assert.Equal(_provinces.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), secondCount);
+        Assert.Equal("Thành phố Hồ Chí Minh", widest.GetProperty("value")[0].GetProperty("ten").GetString());
+        Assert.Equal(9521.5m, widest.GetProperty("value")[0].GetProperty("dien_tich").GetDecimal());
     }
 
     [Fact]
