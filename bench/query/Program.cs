@@ -11,11 +11,12 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
-// Usage: dotnet run -c Release --project bench/query -- "<PostgreSQL connection string>" [iterations]
+// Usage: dotnet run -c Release --project bench/query -- "<PostgreSQL connection string>" [iterations] [case prefix, e.g. "(b)"]
 // Loads a 1,000,000-row dataset table into PostgreSQL, starts the catalog on it, and times each query through the
 // catalog's HTTP endpoint and as the equivalent SQL run directly with Npgsql, interleaved, reporting p50 and p95.
 var connectionString = args.Length > 0 ? args[0] : throw new ArgumentException("Pass a PostgreSQL connection string.");
 var iterations = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200;
+var only = args.Length > 2 ? args[2] : "";
 const string table = "ds_bench_people_v1";
 const int rows = 1_000_000;
 
@@ -105,7 +106,7 @@ var cases = new (string Name, Func<Task> Endpoint, Func<Task> Sql)[]
 Console.WriteLine($"{iterations} iterations per case ((c): {Math.Max(10, iterations / 5)}) after 20 warm-up runs, interleaved; times in ms.");
 Console.WriteLine("| query | endpoint p50 | SQL p50 | ratio p50 | endpoint p95 | SQL p95 |");
 Console.WriteLine("|---|---|---|---|---|---|");
-foreach (var (name, endpoint, sql) in cases)
+foreach (var (name, endpoint, sql) in cases.Where(c => c.Name.StartsWith(only, StringComparison.Ordinal)))
 {
     for (var i = 0; i < 20; i++)
     {

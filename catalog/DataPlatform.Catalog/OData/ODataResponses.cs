@@ -1,8 +1,6 @@
-using System.Data.Common;
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using DataPlatform.Catalog.Query;
 
 namespace DataPlatform.Catalog.OData;
 
@@ -70,52 +68,6 @@ static class ODataResponses
                 break;
             default:
                 writer.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture));
-                break;
-        }
-    }
-
-    /// <summary>
-    /// Writes column <paramref name="ordinal"/> of the reader's current row in its OData JSON form, read with the
-    /// dialect's typed getters: the same output as <see cref="WriteValue(Utf8JsonWriter, object?, bool)"/> without
-    /// boxing the value first.
-    /// </summary>
-    public static void WriteValue(Utf8JsonWriter writer, SqlDialect dialect, DbDataReader reader, int ordinal, ColumnType type, bool ieee754Compatible)
-    {
-        if (reader.IsDBNull(ordinal))
-        {
-            writer.WriteNullValue();
-            return;
-        }
-
-        switch (type)
-        {
-            case ColumnType.String:
-                writer.WriteStringValue(dialect.GetString(reader, ordinal));
-                break;
-            case ColumnType.Integer when ieee754Compatible:
-                writer.WriteStringValue(dialect.GetInt64(reader, ordinal).ToString(CultureInfo.InvariantCulture));
-                break;
-            case ColumnType.Integer:
-                writer.WriteNumberValue(dialect.GetInt64(reader, ordinal));
-                break;
-            case ColumnType.Decimal when ieee754Compatible:
-                writer.WriteStringValue(dialect.GetDecimal(reader, ordinal).ToString(CultureInfo.InvariantCulture));
-                break;
-            case ColumnType.Decimal:
-                writer.WriteNumberValue(dialect.GetDecimal(reader, ordinal));
-                break;
-            case ColumnType.Boolean:
-                writer.WriteBooleanValue(dialect.GetBoolean(reader, ordinal));
-                break;
-            case ColumnType.Date:
-                Span<char> date = stackalloc char[16];
-                dialect.GetDate(reader, ordinal).TryFormat(date, out var dateLength, DateFormat, CultureInfo.InvariantCulture);
-                writer.WriteStringValue(date[..dateLength]);
-                break;
-            default:
-                Span<char> time = stackalloc char[40];
-                dialect.GetDateTime(reader, ordinal).TryFormat(time, out var timeLength, DateTimeFormat, CultureInfo.InvariantCulture);
-                writer.WriteStringValue(time[..timeLength]);
                 break;
         }
     }

@@ -4,9 +4,9 @@ using DataPlatform.Catalog.Query;
 namespace DataPlatform.Catalog.OData;
 
 /// <summary>
-/// A page of rows written as OData JSON while it is read from the database: each row goes from the
-/// <see cref="System.Data.Common.DbDataReader"/> to the <see cref="Utf8JsonWriter"/> on the response with typed
-/// getters, with no row arrays or dictionaries in between. The first row was read before this result was returned,
+/// A page of rows written as OData JSON while it is read from the database: each value goes from the
+/// <see cref="System.Data.Common.DbDataReader"/> to the <see cref="Utf8JsonWriter"/> on the response, with no row
+/// arrays, lists or dictionaries in between. The first row was read before this result was returned,
 /// so an error up to there (a timeout, a value the data cannot take) still gets its OData error. A failure after
 /// the status line has gone aborts the connection, so that a cut-off page never passes for a complete one.
 /// </summary>
@@ -63,7 +63,7 @@ sealed partial class ODataRowsResult(
                 for (var i = 0; i < names.Length; i++)
                 {
                     writer.WritePropertyName(names[i]);
-                    ODataResponses.WriteValue(writer, rows.Dialect, rows.Reader, i, types[i], ieee754);
+                    ODataResponses.WriteValue(writer, rows.Dialect.Read(rows.Reader, i, types[i]), ieee754);
                 }
 
                 writer.WriteEndObject();
@@ -81,8 +81,11 @@ sealed partial class ODataRowsResult(
             return;
         }
 
+        // The connection goes back to the pool before the last bytes leave, rather than after the client has them.
+        var (returned, next) = (rows.Count, rows.Next);
+        await rows.DisposeAsync();
         writer.WriteEndArray();
-        if (rows.Next is { } next && nextLink(rows.Count, next) is { } link)
+        if (next is not null && nextLink(returned, next) is { } link)
         {
             writer.WriteString("@odata.nextLink", link);
         }

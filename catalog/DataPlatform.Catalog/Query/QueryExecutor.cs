@@ -124,7 +124,7 @@ sealed class QueryExecutor(PlatformDatabase database, IOptions<QueryOptions> opt
             keys[k] = _dialect.Read(reader, outputs + k, statement.SortKeyTypes[k]);
         }
 
-        return new KeysetPosition(keys, _dialect.GetInt64(reader, outputs + keys.Length));
+        return new KeysetPosition(keys, Convert.ToInt64(reader.GetValue(outputs + keys.Length)));
     }
 
     async Task<OpenStatement> OpenAsync(SqlStatement statement, CancellationToken cancellationToken)
@@ -242,8 +242,16 @@ sealed class QueryExecutor(PlatformDatabase database, IOptions<QueryOptions> opt
             }
         }
 
+        bool _disposed;
+
         public async ValueTask DisposeAsync()
         {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
             try
             {
                 await reader.DisposeAsync();

@@ -4,8 +4,8 @@ namespace DataPlatform.Catalog.Query;
 
 /// <summary>
 /// One page of a row query read straight from the database, a row at a time, for front doors that write each row
-/// as it arrives instead of collecting the page first (OData's JSON). Values are read with the reader's typed
-/// getters through <see cref="SqlDialect"/>, so no row is boxed into an array. Dispose it to release the connection.
+/// as it arrives instead of collecting the page first (OData's JSON): no row array or list is built. Dispose it to
+/// release the connection.
 /// </summary>
 sealed class QueryRowStream : IAsyncDisposable
 {
@@ -31,7 +31,7 @@ sealed class QueryRowStream : IAsyncDisposable
     /// <summary>The dialect that reads the values of the current row.</summary>
     public SqlDialect Dialect => _open.Dialect;
 
-    /// <summary>The reader positioned on the current row; read values with <see cref="SqlDialect"/>'s typed readers.</summary>
+    /// <summary>The reader positioned on the current row; read values with <see cref="SqlDialect.Read"/>.</summary>
     public DbDataReader Reader => _open.Reader;
 
     /// <summary>
