@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The query benchmark in one command: starts a throw-away PostgreSQL cluster on a free port, loads a 1M-row
 # dataset, and times OData and GraphQL through the catalog against the same SQL run directly with Npgsql.
-# Usage: bench/query.sh [iterations]
+# Usage: bench/query.sh [iterations] [case prefix, e.g. "(b)"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
@@ -14,4 +14,4 @@ cleanup() { "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$work/pg" -m immediate stop >/dev
 trap cleanup EXIT INT TERM
 "${as_pg[@]}" "$pg_bin/initdb" -D "$work/pg" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$work/pg" -w -l "$work/pg.log" -o "-p $port -k $work -c listen_addresses=127.0.0.1 -c shared_buffers=256MB" start >/dev/null
-dotnet run -c Release --project bench/query -- "Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres" "${1:-200}"
+dotnet run -c Release --project bench/query -- "Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres" "${1:-200}" "${2:-}"

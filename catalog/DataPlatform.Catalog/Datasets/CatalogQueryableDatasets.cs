@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using DataPlatform.Catalog.Query;
 using QueryColumnType = DataPlatform.Catalog.Query.ColumnType;
 
@@ -9,13 +10,36 @@ namespace DataPlatform.Catalog.Datasets;
 /// ASCII, as <c>ma_tinh</c> for <c>Mã tỉnh</c>), because OData and GraphQL identifiers allow no spaces or
 /// diacritics. Every column may be filtered and sorted on; the publisher's filterable flag decides which
 /// columns carry an index.
+/// <para>
+/// Lookups are cached per dataset until the next change (<see cref="QueryableDatasetChanges"/>, which every publish,
+/// metadata change and deletion raises on this instance and, through Redis, on the others), and for at most
+/// thirty seconds in case an announcement was lost, so a query does not read the catalog tables first.
+/// </para>
 /// </summary>
-sealed class CatalogQueryableDatasets(DatasetStore store) : IQueryableDatasetSource
+sealed class CatalogQueryableDatasets(DatasetStore store, QueryableDatasetChanges changes, TimeProvider time) : IQueryableDatasetSource
 {
+    static readonly TimeSpan _maxAge = TimeSpan.FromSeconds(30);
+    readonly ConcurrentDictionary<string, (long Generation, DateTimeOffset LoadedAt, QueryableDataset? Dataset)> _cache = new(StringComparer.Ordinal);
+
     public async ValueTask<QueryableDataset?> FindAsync(string datasetId, CancellationToken cancellationToken)
     {
+        // The generation is read before the load: a change that lands during it makes the entry stale at once.
+        var generation = changes.Generation;
+        var now = time.GetUtcNow();
+        if (_cache.TryGetValue(datasetId, out var cached) && cached.Generation == generation && now - cached.LoadedAt < _maxAge)
+        {
+            return cached.Dataset;
+        }
+
         var dataset = await store.FindAsync(datasetId, cancellationToken);
-        return dataset?.CurrentTable is null ? null : ToQueryable(dataset);
+        var queryable = dataset?.CurrentTable is null ? null : ToQueryable(dataset);
+        if (_cache.Count >= 10_000)
+        {
+            _cache.Clear();
+        }
+
+        _cache[datasetId] = (generation, now, queryable);
+        return queryable;
     }
 
     public async ValueTask<IReadOnlyList<QueryableDataset>> ListAsync(CancellationToken cancellationToken)

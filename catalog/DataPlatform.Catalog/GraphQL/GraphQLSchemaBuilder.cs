@@ -216,17 +216,44 @@ sealed class GraphQLSchemaBuilder
             Resolver = new FuncFieldResolver<object?>(async context =>
             {
                 var keys = (context.GetArgument<List<object?>?>("groupBy") ?? []).Cast<string>().Distinct().Select(dataset.Column).ToList();
-                var aggregates = new List<Aggregate> { new("count", AggregateFunction.Count, null) };
-                foreach (var (_, column) in numeric)
+                // Only the aggregates the document selects are computed: each one is a pass over the column.
+                var selected = SelectedPaths(context);
+                var aggregates = new List<Aggregate>();
+                if (selected.Contains("count"))
                 {
-                    aggregates.Add(new("sum_" + column.Name, AggregateFunction.Sum, new ColumnExpression(column)));
-                    aggregates.Add(new("avg_" + column.Name, AggregateFunction.Average, new ColumnExpression(column)));
+                    aggregates.Add(new("count", AggregateFunction.Count, null));
                 }
 
-                foreach (var (_, column) in filterable)
+                foreach (var (field, column) in numeric)
                 {
-                    aggregates.Add(new("min_" + column.Name, AggregateFunction.Min, new ColumnExpression(column)));
-                    aggregates.Add(new("max_" + column.Name, AggregateFunction.Max, new ColumnExpression(column)));
+                    if (selected.Contains("sum." + field))
+                    {
+                        aggregates.Add(new("sum_" + column.Name, AggregateFunction.Sum, new ColumnExpression(column)));
+                    }
+
+                    if (selected.Contains("avg." + field))
+                    {
+                        aggregates.Add(new("avg_" + column.Name, AggregateFunction.Average, new ColumnExpression(column)));
+                    }
+                }
+
+                foreach (var (field, column) in filterable)
+                {
+                    if (selected.Contains("min." + field))
+                    {
+                        aggregates.Add(new("min_" + column.Name, AggregateFunction.Min, new ColumnExpression(column)));
+                    }
+
+                    if (selected.Contains("max." + field))
+                    {
+                        aggregates.Add(new("max_" + column.Name, AggregateFunction.Max, new ColumnExpression(column)));
+                    }
+                }
+
+                if (aggregates.Count == 0 && keys.Count == 0)
+                {
+                    // One group with no outputs still needs a column to exist in SQL.
+                    aggregates.Add(new("count", AggregateFunction.Count, null));
                 }
 
                 var source = ((Connection)context.Source!).Plan;
@@ -246,6 +273,52 @@ sealed class GraphQLSchemaBuilder
                 return result.Rows.Select(row => result.Columns.Select((c, i) => (c.Name, row[i])).ToDictionary(p => p.Name, p => Output(p.Item2))).ToList();
             }),
         };
+    }
+
+    /// <summary>
+    /// The fields selected under the current field, as "name" and "name.child" paths (one level of nesting is all
+    /// an aggregate group has), following fragment spreads and inline fragments. Directives are not evaluated, so
+    /// a field under <c>@skip</c> is still computed: the answer is a superset, never missing a value.
+    /// </summary>
+    static HashSet<string> SelectedPaths(IResolveFieldContext context)
+    {
+        var paths = new HashSet<string>(StringComparer.Ordinal);
+        var fragments = context.Document.Definitions.OfType<GraphQLParser.AST.GraphQLFragmentDefinition>()
+            .GroupBy(f => f.FragmentName.Name.StringValue)
+            .ToDictionary(g => g.Key, g => g.First());
+        Collect(context.FieldAst.SelectionSet, "", 0);
+        return paths;
+
+        void Collect(GraphQLParser.AST.GraphQLSelectionSet? selectionSet, string prefix, int depth)
+        {
+            // Fragments may not form cycles in a valid document; the depth bound keeps an invalid one harmless.
+            if (selectionSet is null || depth > 32)
+            {
+                return;
+            }
+
+            foreach (var selection in selectionSet.Selections)
+            {
+                switch (selection)
+                {
+                    case GraphQLParser.AST.GraphQLField field:
+                        var path = prefix + field.Name.StringValue;
+                        paths.Add(path);
+                        if (prefix.Length == 0)
+                        {
+                            Collect(field.SelectionSet, path + ".", depth + 1);
+                        }
+
+                        break;
+                    case GraphQLParser.AST.GraphQLInlineFragment inline:
+                        Collect(inline.SelectionSet, prefix, depth + 1);
+                        break;
+                    case GraphQLParser.AST.GraphQLFragmentSpread spread when fragments.TryGetValue(spread.FragmentName.Name.StringValue, out var fragment):
+                        Collect(fragment.SelectionSet, prefix, depth + 1);
+                        break;
+                }
+            }
+        }
     }
 
     ObjectGraphType Bag(string name, IEnumerable<(string Field, Type Type, string Output)> fields)

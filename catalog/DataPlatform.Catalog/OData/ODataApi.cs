@@ -20,6 +20,8 @@ public static class ODataApi
         group.MapGet("/$metadata", GetMetadataAsync).WithName("GetODataMetadata").WithSummary("The dataset's CSDL (XML, or JSON with $format=json)");
         group.MapGet("/Records", GetRecordsAsync).WithName("GetODataRecords")
             .WithSummary("Rows of the dataset with $filter, $select, $orderby, $top, $skip, $count, $search, $apply and server-driven paging");
+        group.MapGet("/Records({key})", GetRecordAsync).WithName("GetODataRecord")
+            .WithSummary("One row by its key: Records('P001'), or Records(col1=…,col2=…) for a compound key; $select applies");
         group.MapGet("/Records/$count", GetCountAsync).WithName("GetODataCount").WithSummary("The number of matching rows, as plain text");
         return group;
     }
@@ -94,7 +96,7 @@ public static class ODataApi
 
         try
         {
-            var query = ODataQueryBuilder.Build(model, QueryOptionsOf(request));
+            var query = model.Parse(QueryOptionsOf(request));
             var limits = options.Value;
             if (query.Top > limits.MaxPageSize)
             {
@@ -120,31 +122,50 @@ public static class ODataApi
             }
 
             var count = query.Count ? await executor.CountAsync(plan, cancellationToken) : (long?)null;
+            var root = ServiceRoot(request, datasetId);
+            var ieee754 = Ieee754(request);
+            var headers = applied is null ? null : new Dictionary<string, string> { ["Preference-Applied"] = applied };
+            var contentType = $"application/json;odata.metadata={metadata};odata.streaming=true;IEEE754Compatible={(ieee754 ? "true" : "false")};charset=utf-8";
+            string Context(IEnumerable<OutputColumn> columns) => $"{root}$metadata#{ODataModel.EntitySetName}({string.Join(",", columns.Select(c => c.Name))})";
+            string? Next(int returned, KeysetPosition next)
+            {
+                var remaining = query.Top - returned;
+                return remaining is null or > 0 ? NextLink(request, remaining, KeysetToken.Encode(next)) : null;
+            }
+
+            if (!plan.IsGrouped && model.Dataset.AccessLevel != AccessLevel.Restricted)
+            {
+                // Rows stream from the reader into the response. Reads of restricted datasets take the buffered
+                // path below, because their audit entry, with the row count, is written before anything is sent.
+                var rows = await executor.StreamAsync(plan, cancellationToken);
+                bool first;
+                try
+                {
+                    first = await rows.ReadAsync();
+                }
+                catch
+                {
+                    await rows.DisposeAsync();
+                    throw;
+                }
+
+                return new ODataRowsResult(rows, first, contentType, metadata == "none" ? null : Context(rows.Columns), count,
+                    metadata == "full", ieee754, Next, headers);
+            }
+
             var result = await executor.ExecuteAsync(plan, cancellationToken);
             if (model.Dataset.AccessLevel == AccessLevel.Restricted)
             {
                 await audit.RecordAsync(context.GetConsumer(), datasetId, "odata", request.Path + request.QueryString, result.Rows.Count, cancellationToken);
             }
 
-            string? nextLink = null;
-            var remaining = query.Top - result.Rows.Count;
-            if (result.Next is not null && remaining is null or > 0)
-            {
-                nextLink = NextLink(request, remaining, KeysetToken.Encode(result.Next));
-            }
-
-            var root = ServiceRoot(request, datasetId);
-            var selected = string.Join(",", result.Columns.Select(c => c.Name));
-            var ieee754 = request.Headers.Accept.ToString().Contains("IEEE754Compatible=true", StringComparison.OrdinalIgnoreCase)
-                || request.Query["$format"].ToString().Contains("IEEE754Compatible=true", StringComparison.OrdinalIgnoreCase);
-            var headers = applied is null ? null : new Dictionary<string, string> { ["Preference-Applied"] = applied };
-            var contentType = $"application/json;odata.metadata={metadata};odata.streaming=true;IEEE754Compatible={(ieee754 ? "true" : "false")};charset=utf-8";
+            var nextLink = result.Next is null ? null : Next(result.Rows.Count, result.Next);
             return new JsonWriterResult(StatusCodes.Status200OK, contentType, writer =>
             {
                 writer.WriteStartObject();
                 if (metadata != "none")
                 {
-                    writer.WriteString("@odata.context", $"{root}$metadata#{ODataModel.EntitySetName}({selected})");
+                    writer.WriteString("@odata.context", Context(result.Columns));
                 }
 
                 if (count is not null)
@@ -186,6 +207,83 @@ public static class ODataApi
         }
     }
 
+    static async Task<IResult> GetRecordAsync(
+        string datasetId, string key, HttpContext context, IQueryableDatasetSource source, QueryExecutor executor, QueryAuditLog audit,
+        ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var model = await FindAsync(datasetId, context, source, cancellationToken);
+        if (model is null)
+        {
+            return NotFound(datasetId);
+        }
+
+        var request = context.Request;
+        var metadata = Metadata(request);
+        if (metadata is null)
+        {
+            return ODataResponses.Error(StatusCodes.Status406NotAcceptable, "UnsupportedFormat",
+                "This service answers in JSON only: $format=json (odata.metadata=minimal, none or full).", "$format");
+        }
+
+        try
+        {
+            var options = QueryOptionsOf(request).ToList();
+            var misplaced = options.FirstOrDefault(o => o.Key.TrimStart('$') is not ("select" or "format"));
+            if (misplaced.Key is not null)
+            {
+                throw new QueryException(misplaced.Key, $"A single record takes only $select and $format, not '{misplaced.Key}'.");
+            }
+
+            var plan = ODataQueryBuilder.Build(model, options).Plan;
+            plan = plan with { Filter = ODataKeys.Predicate(model, key), Take = 2 };
+            var result = await executor.ExecuteAsync(plan, cancellationToken);
+            if (model.Dataset.AccessLevel == AccessLevel.Restricted)
+            {
+                await audit.RecordAsync(context.GetConsumer(), datasetId, "odata", request.Path + request.QueryString, result.Rows.Count, cancellationToken);
+            }
+
+            if (result.Rows.Count == 0)
+            {
+                return ODataResponses.Error(StatusCodes.Status404NotFound, "RecordNotFound", $"The dataset '{datasetId}' has no record with the key ({key}).", "key");
+            }
+
+            var root = ServiceRoot(request, datasetId);
+            var selected = plan.Select.Count == model.Dataset.Columns.Count ? "" : "(" + string.Join(",", result.Columns.Select(c => c.Name)) + ")";
+            var ieee754 = Ieee754(request);
+            var contentType = $"application/json;odata.metadata={metadata};odata.streaming=true;IEEE754Compatible={(ieee754 ? "true" : "false")};charset=utf-8";
+            var row = result.Rows[0];
+            return new JsonWriterResult(StatusCodes.Status200OK, contentType, writer =>
+            {
+                writer.WriteStartObject();
+                if (metadata != "none")
+                {
+                    writer.WriteString("@odata.context", $"{root}$metadata#{ODataModel.EntitySetName}{selected}/$entity");
+                }
+
+                if (metadata == "full")
+                {
+                    writer.WriteString("@odata.type", $"#{ODataModel.Namespace}.Record");
+                }
+
+                for (var i = 0; i < row.Length; i++)
+                {
+                    writer.WritePropertyName(result.Columns[i].Name);
+                    ODataResponses.WriteValue(writer, row[i], ieee754);
+                }
+
+                writer.WriteEndObject();
+            });
+        }
+        catch (Exception e) when (e is QueryException or QueryLimitException)
+        {
+            return QueryError(e, loggers);
+        }
+    }
+
+    static bool Ieee754(HttpRequest request) =>
+        request.Headers.Accept.ToString().Contains("IEEE754Compatible=true", StringComparison.OrdinalIgnoreCase)
+        || request.Query["$format"].ToString().Contains("IEEE754Compatible=true", StringComparison.OrdinalIgnoreCase);
+
     static async Task<IResult> GetCountAsync(
         string datasetId, HttpContext context, IQueryableDatasetSource source, QueryExecutor executor, QueryAuditLog audit, ILoggerFactory loggers,
         CancellationToken cancellationToken)
@@ -198,7 +296,7 @@ public static class ODataApi
 
         try
         {
-            var query = ODataQueryBuilder.Build(model, QueryOptionsOf(context.Request));
+            var query = model.Parse(QueryOptionsOf(context.Request));
             var count = await executor.CountAsync(query.Plan, cancellationToken);
             if (model.Dataset.AccessLevel == AccessLevel.Restricted)
             {

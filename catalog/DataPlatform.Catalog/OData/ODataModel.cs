@@ -53,6 +53,45 @@ sealed class ODataModel
 
     public EdmEntitySet EntitySet { get; }
 
+    readonly ConcurrentDictionary<string, ODataQuery> _queries = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The request's query options parsed into a plan, once per distinct set of options for this model (a dataset
+    /// version as one caller may see it): Power Query and dashboards repeat the same query, and parsing is the
+    /// largest per-request cost after the database. The <c>$skiptoken</c> is left out of the key and set afresh,
+    /// so that every page of one query shares an entry. Failures are not cached; they throw each time.
+    /// </summary>
+    public ODataQuery Parse(IEnumerable<KeyValuePair<string, string>> options)
+    {
+        string? token = null;
+        var rest = new List<KeyValuePair<string, string>>();
+        foreach (var option in options)
+        {
+            if (option.Key is "$skiptoken" or "skiptoken" && token is null)
+            {
+                token = option.Value;
+            }
+            else
+            {
+                rest.Add(option);
+            }
+        }
+
+        var key = string.Join("\u0001", rest.Select(o => o.Key + "\u0002" + o.Value));
+        if (!_queries.TryGetValue(key, out var query))
+        {
+            query = ODataQueryBuilder.Build(this, rest);
+            if (_queries.Count >= 512)
+            {
+                _queries.Clear();
+            }
+
+            _queries[key] = query;
+        }
+
+        return token is null ? query : query with { SkipToken = token };
+    }
+
     /// <summary>The model for <paramref name="view"/>, a dataset already narrowed to what the caller may see.</summary>
     public static ODataModel For(QueryableDataset view)
     {

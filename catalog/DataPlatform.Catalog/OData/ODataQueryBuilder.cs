@@ -147,6 +147,9 @@ static class ODataQueryBuilder
         return new ODataQuery(plan, count, top, skipToken);
     }
 
+    /// <summary>A literal parsed by Microsoft.OData.Core (a key value, a constant) as a plan constant.</summary>
+    public static QueryExpression Literal(object? value, string option) => NodeConverter.Constant(value, option);
+
     static T Parse<T>(string option, Func<T> parse)
     {
         try
@@ -459,7 +462,7 @@ static class ODataQueryBuilder
             return new ColumnExpression(column);
         }
 
-        static QueryExpression Constant(object? value, string option)
+        public static QueryExpression Constant(object? value, string option)
         {
             try
             {

@@ -31,6 +31,9 @@ static class ODataResponses
         writer.WriteEndObject();
     });
 
+    const string DateFormat = "yyyy-MM-dd";
+    const string DateTimeFormat = "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'";
+
     /// <summary>Writes one value in its OData JSON form.</summary>
     public static void WriteValue(Utf8JsonWriter writer, object? value, bool ieee754Compatible)
     {
@@ -58,10 +61,10 @@ static class ODataResponses
                 writer.WriteBooleanValue(b);
                 break;
             case DateOnly d:
-                writer.WriteStringValue(d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+                writer.WriteStringValue(d.ToString(DateFormat, CultureInfo.InvariantCulture));
                 break;
             case DateTime t:
-                writer.WriteStringValue(t.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture));
+                writer.WriteStringValue(t.ToString(DateTimeFormat, CultureInfo.InvariantCulture));
                 break;
             default:
                 writer.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture));

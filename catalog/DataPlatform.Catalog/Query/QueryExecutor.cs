@@ -39,30 +39,25 @@ sealed class QueryExecutor(PlatformDatabase database, IOptions<QueryOptions> opt
         var rows = new List<object?[]>();
         var positions = new List<KeysetPosition>();
 
-        await RunAsync(statement, async reader =>
+        await using (var open = await OpenAsync(statement, cancellationToken))
         {
+            var reader = open.Reader;
             var outputs = statement.Outputs.Count;
-            while (await reader.ReadAsync(cancellationToken))
+            while (await open.ReadAsync())
             {
                 var row = new object?[outputs];
                 for (var i = 0; i < outputs; i++)
                 {
-                    row[i] = _dialect.ReadValue(reader.GetValue(i), statement.Outputs[i].Type);
+                    row[i] = _dialect.Read(reader, i, statement.Outputs[i].Type);
                 }
 
                 rows.Add(row);
                 if (!plan.IsGrouped)
                 {
-                    var keys = new object?[statement.SortKeyTypes.Count];
-                    for (var k = 0; k < keys.Length; k++)
-                    {
-                        keys[k] = _dialect.ReadValue(reader.GetValue(outputs + k), statement.SortKeyTypes[k]);
-                    }
-
-                    positions.Add(new KeysetPosition(keys, Convert.ToInt64(reader.GetValue(outputs + keys.Length))));
+                    positions.Add(ReadPosition(reader, statement));
                 }
             }
-        }, cancellationToken);
+        }
 
         if (rows.Count <= limit)
         {
@@ -87,6 +82,23 @@ sealed class QueryExecutor(PlatformDatabase database, IOptions<QueryOptions> opt
     }
 
     /// <summary>
+    /// Starts a row query (not an aggregation) and returns its page as a stream of rows, for a front door that
+    /// writes each row as it is read. Errors up to the first row surface here or from the first
+    /// <see cref="QueryRowStream.ReadAsync"/>; the caller disposes the stream.
+    /// </summary>
+    public async Task<QueryRowStream> StreamAsync(QueryPlan plan, CancellationToken cancellationToken)
+    {
+        if (plan.IsGrouped)
+        {
+            throw new ArgumentException("Aggregations are read whole, with their group limit; stream only row queries.", nameof(plan));
+        }
+
+        var limit = Math.Max(plan.Take, 0);
+        var statement = SqlTranslator.Translate(plan with { Take = limit == 0 ? 0 : limit + 1 }, _dialect);
+        return new QueryRowStream(await OpenAsync(statement, cancellationToken), limit);
+    }
+
+    /// <summary>
     /// The number of rows (or groups) the plan matches. An unfiltered row count is the version's stored row count,
     /// which costs nothing.
     /// </summary>
@@ -98,26 +110,35 @@ sealed class QueryExecutor(PlatformDatabase database, IOptions<QueryOptions> opt
         }
 
         var statement = SqlTranslator.TranslateCount(plan, _dialect);
-        long count = 0;
-        await RunAsync(statement, async reader =>
-        {
-            if (await reader.ReadAsync(cancellationToken))
-            {
-                count = Convert.ToInt64(reader.GetValue(0));
-            }
-        }, cancellationToken);
-        return count;
+        await using var open = await OpenAsync(statement, cancellationToken);
+        return await open.ReadAsync() ? Convert.ToInt64(open.Reader.GetValue(0)) : 0;
     }
 
-    async Task RunAsync(SqlStatement statement, Func<DbDataReader, Task> read, CancellationToken cancellationToken)
+    /// <summary>The keyset position of the reader's current row: its hidden sort-key columns, then its row id.</summary>
+    internal KeysetPosition ReadPosition(DbDataReader reader, SqlStatement statement)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var outputs = statement.Outputs.Count;
+        var keys = new object?[statement.SortKeyTypes.Count];
+        for (var k = 0; k < keys.Length; k++)
+        {
+            keys[k] = _dialect.Read(reader, outputs + k, statement.SortKeyTypes[k]);
+        }
+
+        return new KeysetPosition(keys, Convert.ToInt64(reader.GetValue(outputs + keys.Length)));
+    }
+
+    async Task<OpenStatement> OpenAsync(SqlStatement statement, CancellationToken cancellationToken)
+    {
+        var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(_options.StatementTimeoutSeconds));
+        DbConnection? connection = null;
+        CancellationTokenRegistration interrupt = default;
+        DbCommand? command = null;
         try
         {
-            await using var connection = await database.OpenConnectionAsync(timeout.Token);
-            await using var interrupt = connection is SqliteConnection sqlite ? PrepareSqlite(sqlite, timeout.Token) : default;
-            await using var command = connection.CreateCommand();
+            connection = await database.OpenConnectionAsync(timeout.Token);
+            interrupt = connection is SqliteConnection sqlite ? PrepareSqlite(sqlite, timeout.Token) : default;
+            command = connection.CreateCommand();
             command.CommandText = statement.Text;
             command.CommandTimeout = _options.StatementTimeoutSeconds;
             foreach (var (name, value) in statement.Parameters)
@@ -128,23 +149,51 @@ sealed class QueryExecutor(PlatformDatabase database, IOptions<QueryOptions> opt
                 command.Parameters.Add(parameter);
             }
 
-            await using var reader = await command.ExecuteReaderAsync(timeout.Token);
-            await read(reader);
+            var reader = await command.ExecuteReaderAsync(timeout.Token);
+            return new OpenStatement(this, statement, connection, command, reader, interrupt, timeout, cancellationToken);
         }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsTimeout(e, timeout.IsCancellationRequested))
+        catch (Exception e)
         {
-            throw new QueryLimitException(QueryLimit.Timeout,
+            if (command is not null)
+            {
+                await command.DisposeAsync();
+            }
+
+            await interrupt.DisposeAsync();
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
+
+            var translated = Translate(e, timeout.IsCancellationRequested, cancellationToken);
+            timeout.Dispose();
+            if (translated is not null)
+            {
+                throw translated;
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>The query error a database failure means for the caller, or <c>null</c> when it is not one.</summary>
+    Exception? Translate(Exception e, bool timedOut, CancellationToken cancellationToken)
+    {
+        if (!cancellationToken.IsCancellationRequested && IsTimeout(e, timedOut))
+        {
+            return new QueryLimitException(QueryLimit.Timeout,
                 $"The query ran longer than the statement timeout of {_options.StatementTimeoutSeconds} s and was stopped. Narrow the filter or ask for fewer rows.");
         }
-        catch (PostgresException e) when (e.SqlState.StartsWith("22", StringComparison.Ordinal))
+
+        return e switch
         {
             // Class 22 is "data exception": division by zero, a negative substring length, an overflow.
-            throw new QueryException("query", "The query cannot be evaluated over this data: " + e.MessageText + ".", e);
-        }
-        catch (SqliteException e) when (e.Message.Contains("overflow", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new QueryException("query", "The query cannot be evaluated over this data: integer overflow.", e);
-        }
+            PostgresException p when p.SqlState.StartsWith("22", StringComparison.Ordinal) =>
+                new QueryException("query", "The query cannot be evaluated over this data: " + p.MessageText + ".", e),
+            SqliteException s when s.Message.Contains("overflow", StringComparison.OrdinalIgnoreCase) =>
+                new QueryException("query", "The query cannot be evaluated over this data: integer overflow.", e),
+            _ => null,
+        };
     }
 
     static bool IsTimeout(Exception e, bool timedOut) =>
@@ -163,5 +212,60 @@ sealed class QueryExecutor(PlatformDatabase database, IOptions<QueryOptions> opt
         connection.CreateFunction("dp_fold", (string? s) => TextFolding.Fold(s), isDeterministic: true);
         var handle = connection.Handle;
         return timeout.Register(() => SQLitePCL.raw.sqlite3_interrupt(handle));
+    }
+
+    /// <summary>
+    /// A running statement: its connection, command and reader, with the statement timeout armed until disposal.
+    /// Reading past the timeout throws the same <see cref="QueryLimitException"/> as opening it.
+    /// </summary>
+    internal sealed class OpenStatement(
+        QueryExecutor executor, SqlStatement statement, DbConnection connection, DbCommand command, DbDataReader reader,
+        CancellationTokenRegistration interrupt, CancellationTokenSource timeout, CancellationToken cancellationToken) : IAsyncDisposable
+    {
+        public SqlStatement Statement => statement;
+
+        public DbDataReader Reader => reader;
+
+        public SqlDialect Dialect => executor._dialect;
+
+        public QueryExecutor Executor => executor;
+
+        public async ValueTask<bool> ReadAsync()
+        {
+            try
+            {
+                return await reader.ReadAsync(timeout.Token);
+            }
+            catch (Exception e) when (executor.Translate(e, timeout.IsCancellationRequested, cancellationToken) is { } translated)
+            {
+                throw translated;
+            }
+        }
+
+        bool _disposed;
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            try
+            {
+                await reader.DisposeAsync();
+            }
+            catch (Exception e) when (e is DbException or OperationCanceledException)
+            {
+                // Closing a reader whose statement was cancelled can report the cancellation again; the query's
+                // outcome was already decided.
+            }
+
+            await command.DisposeAsync();
+            await interrupt.DisposeAsync();
+            await connection.DisposeAsync();
+            timeout.Dispose();
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using DataPlatform.ServiceDefaults.Storage;
 
@@ -44,6 +45,13 @@ abstract class SqlDialect
         AggregateFunction.Min => $"MIN({argument})",
         _ => $"MAX({argument})",
     };
+
+    /// <summary>
+    /// Reads column <paramref name="ordinal"/> of the reader's current row in the plan's CLR form for
+    /// <paramref name="type"/>. It goes through <c>GetValue</c>: with Npgsql, the typed getters (with the field-type
+    /// checks that numeric sums and dates need) measured slower per row in bench/query.sh than one boxed read.
+    /// </summary>
+    public object? Read(DbDataReader reader, int ordinal, ColumnType type) => ReadValue(reader.GetValue(ordinal), type);
 
     /// <summary>Turns a value read back from the database into the plan's CLR form for <paramref name="type"/>.</summary>
     public object? ReadValue(object? value, ColumnType type)

@@ -246,6 +246,72 @@ public abstract class ODataEndpointTests(PlatformFixture platform)
         Assert.Equal("DatasetNotFound", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("code").GetString());
     }
 
+    [Fact]
+    public async Task A_record_is_found_by_its_key_in_either_key_syntax_and_a_missing_key_is_404()
+    {
+        var (catalog, dataset) = await StartAsync();
+        await using var _ = catalog;
+        using var client = catalog.Client();
+
+        var byValue = await client.GetFromJsonAsync<JsonElement>($"/odata/{dataset.Id}/Records('P001')");
+        var byName = await client.GetFromJsonAsync<JsonElement>($"/odata/{dataset.Id}/Records(code='P003')?$select=name,province");
+        using var missing = await client.GetAsync($"/odata/{dataset.Id}/Records('P999')");
+        using var mistyped = await client.GetAsync($"/odata/{dataset.Id}/Records(42)");
+
+        Assert.EndsWith("$metadata#Records/$entity", byValue.GetProperty("@odata.context").GetString());
+        Assert.Equal("Nguyễn Văn An", byValue.GetProperty("name").GetString());
+        Assert.Equal(15000.50m, byValue.GetProperty("income").GetDecimal());
+        Assert.False(byValue.TryGetProperty("citizen_id", out var _));
+        Assert.Equal("ĐẶNG VĂN ĐỨC", byName.GetProperty("name").GetString());
+        Assert.Equal("Đà Nẵng", byName.GetProperty("province").GetString());
+        Assert.False(byName.TryGetProperty("code", out var _));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        var notFound = (await missing.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
+        Assert.Equal("RecordNotFound", notFound.GetProperty("code").GetString());
+        Assert.Contains("P999", notFound.GetProperty("message").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, mistyped.StatusCode);
+        Assert.Equal("key", (await mistyped.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("target").GetString());
+    }
+
+    [Fact]
+    public async Task A_dataset_without_key_columns_is_keyed_on_its_row_id()
+    {
+        var people = await PeopleTable.CreateAsync(platform);
+        var dataset = people with { Columns = people.Columns.Select(c => c with { Key = false }).ToArray() };
+        await using var catalog = await CatalogWithDatasets.StartAsync(platform, new TestDatasetRegistry(dataset));
+        using var client = catalog.Client();
+
+        var model = Read(await client.GetStringAsync($"/odata/{dataset.Id}/$metadata"));
+        var record = await client.GetFromJsonAsync<JsonElement>($"/odata/{dataset.Id}/Records(5)");
+        using var wrongKey = await client.GetAsync($"/odata/{dataset.Id}/Records('P005')");
+
+        Assert.Equal([QueryableDataset.RowIdColumn], ((IEdmEntityType)model.FindDeclaredType("DataPlatform.Record")).Key().Select(k => k.Name));
+        Assert.Equal("P005", record.GetProperty("code").GetString());
+        Assert.Equal(5, record.GetProperty(QueryableDataset.RowIdColumn).GetInt64());
+        Assert.Equal(HttpStatusCode.BadRequest, wrongKey.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_restricted_record_is_404_to_the_unentitled_and_its_read_is_audited()
+    {
+        var (catalog, dataset) = await StartAsync(AccessLevel.Restricted);
+        await using var _ = catalog;
+        var reader = Entitled(dataset) with { ConsumerId = "acct-key-" + Guid.NewGuid().ToString("N")[..8] };
+        using var stranger = catalog.Client(_developer);
+        using var entitled = catalog.Client(reader);
+        using var admin = catalog.Client(PlatformFixture.Consumer("acct-admin", Roles.Admin));
+
+        using var denied = await stranger.GetAsync($"/odata/{dataset.Id}/Records('P002')");
+        var record = await entitled.GetFromJsonAsync<JsonElement>($"/odata/{dataset.Id}/Records('P002')");
+        var entries = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/query-audit?consumerId={reader.ConsumerId}");
+
+        Assert.Equal(HttpStatusCode.NotFound, denied.StatusCode);
+        Assert.Equal("001096000002", record.GetProperty("citizen_id").GetString());
+        var entry = Assert.Single(entries.EnumerateArray());
+        Assert.Equal(1, entry.GetProperty("rows").GetInt64());
+        Assert.Contains("Records('P002')", Uri.UnescapeDataString(entry.GetProperty("query").GetString()!));
+    }
+
     static IEdmModel Read(string csdl)
     {
         using var reader = XmlReader.Create(new StringReader(csdl));

@@ -127,6 +127,14 @@ public abstract class QueryConformanceTests(PlatformFixture platform)
                 .Select(g => new object?[] { g.Key, (long)g.Where(p => p.Active is not null).Select(p => p.Active).Distinct().Count() })),
         ["compute then groupby the computed value"] = ("$apply=compute(year(born) as y)/groupby((y),aggregate($count as n))", () =>
             Ascending(People, p => p.Born?.Year).GroupBy(p => p.Born?.Year).Select(g => new object?[] { (long?)g.Key, (long)g.Count() })),
+        ["compute values and select them"] = ("$apply=compute(age mul 2 add 1 as next,concat(code,'-x') as tag)&$select=code,next,tag", () =>
+            People.OrderBy(p => p.RowId).Select(p => new object?[] { p.Code, p.Age * 2 + 1, p.Code + "-x" })),
+        ["compute then filter on the computed value"] = ("$apply=compute(length(name) as size)/filter(size ge 14)&$select=code,size", () =>
+            People.Where(p => p.Name?.Length >= 14).OrderBy(p => p.RowId).Select(p => new object?[] { p.Code, (long?)p.Name?.Length })),
+        ["order by a computed value"] = ("$apply=compute(income sub age as gap)&$orderby=gap desc&$top=7&$select=code,gap", () =>
+            Descending(People, p => p.Income - p.Age).ThenBy(p => p.RowId).Take(7).Select(p => new object?[] { p.Code, p.Income - p.Age })),
+        ["compute then aggregate the computed value"] = ("$apply=compute(income mul 2 as doubled)/groupby((province),aggregate(doubled with max as top))", () =>
+            Ascending(People, p => p.Province).GroupBy(p => p.Province).Select(g => new object?[] { g.Key, g.Max(p => p.Income * 2) })),
         ["groups filtered and ordered by an aggregate"] = ("$apply=groupby((province),aggregate($count as n,income with sum as total))/filter(n gt 12)&$orderby=n desc,province", () =>
             People.GroupBy(p => p.Province).Select(g => (g.Key, N: (long)g.Count(), Total: SqlSum(g.Select(p => p.Income)))).Where(g => g.N > 12)
                 .OrderByDescending(g => g.N).ThenBy(g => g.Key is not null).ThenBy(g => g.Key, _ordinal).Select(g => new object?[] { g.Key, g.N, g.Total })),
