@@ -33,7 +33,7 @@ sealed class CatalogQueryableDatasets(DatasetStore store) : IQueryableDatasetSou
         dataset.RowCount,
         dataset.Columns.Select(ToQueryable).ToArray());
 
-    static QueryableColumn ToQueryable(DatasetColumn column) => new(
+    internal static QueryableColumn ToQueryable(DatasetColumn column) => new(
         column.PhysicalName,
         column.PhysicalName,
         column.Type switch
