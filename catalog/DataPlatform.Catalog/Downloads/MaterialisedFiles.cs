@@ -52,17 +52,20 @@ sealed partial class MaterialisedFiles(DownloadPaths paths, SigningKeys keys, IH
             return cached;
         }
 
-        var build = _building.GetOrAdd(path, _ => new Lazy<Task<MaterialisedFile>>(() => BuildAsync(key, path, write)));
+        var build = _building.GetOrAdd(path, _ => new Lazy<Task<MaterialisedFile>>(() => BuildOnceAsync(key, path, write)));
+        return await build.Value.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Builds the file, then forgets the build, so that a failed one is retried by the next request.</summary>
+    async Task<MaterialisedFile> BuildOnceAsync(FileKey key, string path, Func<Stream, CancellationToken, Task> write)
+    {
         try
         {
-            return await build.Value.WaitAsync(cancellationToken);
+            return await BuildAsync(key, path, write);
         }
         finally
         {
-            if (build.Value.IsCompleted)
-            {
-                _building.TryRemove(new KeyValuePair<string, Lazy<Task<MaterialisedFile>>>(path, build));
-            }
+            _building.TryRemove(path, out _);
         }
     }
 
