@@ -6,6 +6,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using DataPlatform.Contracts.Access;
+using DataPlatform.Contracts.Downloads;
 using MiniExcelLibs;
 using ParquetSharp;
 using Encoding = System.Text.Encoding;
@@ -237,6 +238,34 @@ public abstract class DownloadTests(CatalogPlatformFixture platform)
         Assert.Equal(HttpStatusCode.NotModified, (await client.SendAsync(byTag)).StatusCode);
         Assert.Equal(HttpStatusCode.NotModified, (await client.SendAsync(byDate)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(stale)).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_catalog_hands_a_whole_file_over_only_on_a_request_the_gateway_signed()
+    {
+        var id = await PublishTypedAsync();
+        var url = $"/api/v1/datasets/{id}/download.csv";
+        using var gateway = platform.CreateGatewayClient();
+        var sent = await gateway.GetByteArrayAsync(url);
+
+        using var signed = platform.CreateCatalogClient(PlatformFixture.Consumer("acct-" + Guid.NewGuid().ToString("N")[..8]));
+        using var offered = new HttpRequestMessage(HttpMethod.Get, url);
+        offered.Headers.Add(FileHandoff.OfferHeader, FileHandoff.OfferValue);
+        using var handedOver = await signed.SendAsync(offered);
+        Assert.Equal(HttpStatusCode.OK, handedOver.StatusCode);
+        Assert.Empty(await handedOver.Content.ReadAsByteArrayAsync());
+        var path = handedOver.Headers.GetValues(FileHandoff.FileHeader).Single();
+        Assert.Equal(sent, await File.ReadAllBytesAsync(Path.Combine(platform.DataDirectory, FileHandoff.DirectoryName, path)));
+
+        using var unsigned = platform.CreateCatalogClient();
+        using var forged = new HttpRequestMessage(HttpMethod.Get, url);
+        forged.Headers.Add(FileHandoff.OfferHeader, FileHandoff.OfferValue);
+        using var itself = await unsigned.SendAsync(forged);
+        Assert.False(itself.Headers.Contains(FileHandoff.FileHeader));
+        Assert.Equal(sent, await itself.Content.ReadAsByteArrayAsync());
+
+        using var through = await gateway.GetAsync(url);
+        Assert.False(through.Headers.Contains(FileHandoff.FileHeader));
     }
 
     [Fact]
