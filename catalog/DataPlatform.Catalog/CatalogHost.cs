@@ -5,6 +5,7 @@ using DataPlatform.Catalog.Ckan;
 using DataPlatform.Catalog.Datasets;
 using DataPlatform.Catalog.Dcat;
 using DataPlatform.Catalog.Descriptors;
+using DataPlatform.Catalog.Downloads;
 using DataPlatform.Catalog.GraphQL;
 using DataPlatform.Catalog.OData;
 using DataPlatform.Catalog.Publishing;
@@ -45,6 +46,7 @@ public static class CatalogHost
         AddCatalog(builder);
         builder.Services.AddQueryCore();
         builder.Services.AddSingleton<GraphQLSchemaProvider>();
+        builder.Services.AddDownloads();
 
         var app = builder.Build();
 
@@ -59,6 +61,7 @@ public static class CatalogHost
         app.MapODataApi();
         app.MapGraphQLApi();
         app.MapQueryAuditApi();
+        app.MapDownloadsApi();
 
         return app;
     }

@@ -1,4 +1,5 @@
 using DataPlatform.Gateway.ConsumerContext;
+using DataPlatform.Gateway.Downloads;
 using DataPlatform.Gateway.Pipeline;
 using DataPlatform.Gateway.Routing;
 using DataPlatform.ServiceDefaults;
@@ -36,7 +37,10 @@ public static class GatewayHost
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<UpstreamAddressFilter>()
             .AddTransforms(context => context.RequestTransforms.Add(
-                context.Services.GetRequiredService<ConsumerContextTransform>()));
+                context.Services.GetRequiredService<ConsumerContextTransform>()))
+            // After the consumer context, which drops the reserved headers a client sent.
+            .AddTransforms<FileHandoffTransforms>();
+        builder.Services.AddOptions<FileHandoffOptions>().BindConfiguration(FileHandoffOptions.SectionName);
 
         var app = builder.Build();
 

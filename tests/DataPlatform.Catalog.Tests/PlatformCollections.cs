@@ -8,6 +8,8 @@ public abstract class CatalogPlatformFixture(Backend backend) : PlatformFixture(
 {
     public const long UploadLimit = 4 * 1024 * 1024;
 
+    public const int XlsxRowsPerSheet = 1000;
+
     protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings() =>
     [
         new("Catalog:MaxUploadBytes", UploadLimit.ToString(System.Globalization.CultureInfo.InvariantCulture)),
@@ -15,6 +17,8 @@ public abstract class CatalogPlatformFixture(Backend backend) : PlatformFixture(
         // gateway tests' subject, not these.
         new("Gateway:Anonymous:BurstPerSecond", "100000"),
         new("Gateway:Anonymous:RequestsPerMinute", "1000000"),
+        // Small worksheets, so that the XLSX split over several sheets needs only a few thousand rows.
+        new("Catalog:Downloads:XlsxRowsPerSheet", XlsxRowsPerSheet.ToString(System.Globalization.CultureInfo.InvariantCulture)),
     ];
 }
 

@@ -57,7 +57,7 @@ sealed class CatalogQueryableDatasets(DatasetStore store, QueryableDatasetChange
         dataset.RowCount,
         dataset.Columns.Select(ToQueryable).ToArray());
 
-    static QueryableColumn ToQueryable(DatasetColumn column) => new(
+    internal static QueryableColumn ToQueryable(DatasetColumn column) => new(
         column.PhysicalName,
         column.PhysicalName,
         column.Type switch

@@ -15,7 +15,8 @@ namespace DataPlatform.Gateway.Tests.Support;
 /// A real HTTP server standing behind the test gateways in place of the catalog, whose dataset endpoints are
 /// built in parallel on another branch. It answers every path with what it received (path, query, header
 /// names, the verified consumer), so a test sees exactly what reached the upstream; <c>?bytes=N</c> makes it
-/// send N bytes instead, and <c>?status=N</c> answers with that status.
+/// send N bytes instead, <c>?status=N</c> answers with that status, and <c>?handoff=path</c> answers as the catalog
+/// does when it hands a download file over to the gateway.
 /// </summary>
 public sealed class EchoUpstream : IAsyncDisposable
 {
@@ -47,6 +48,17 @@ public sealed class EchoUpstream : IAsyncDisposable
         if (query.TryGetValue("status", out var status))
         {
             context.Response.StatusCode = int.Parse(status!, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (query.TryGetValue("handoff", out var handoff))
+        {
+            // The catalog's answer to a download the gateway offered to send: a file's path and its validators, no body.
+            context.Response.Headers[Contracts.Downloads.FileHandoff.FileHeader] = handoff.ToString();
+            context.Response.Headers.ETag = "\"handed-over\"";
+            context.Response.Headers.LastModified = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero).ToString("R");
+            context.Response.ContentType = "text/csv; charset=utf-8";
+            context.Response.Headers["X-Offered"] = context.Request.Headers[Contracts.Downloads.FileHandoff.OfferHeader].ToString();
+            return;
         }
 
         if (query.TryGetValue("bytes", out var bytes))
