@@ -92,6 +92,7 @@ sealed class RowBatch
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void WriteTo(IRowSink sink, ColumnType[] types)
     {
+        sink.BeginBatch(Count);
         for (var row = 0; row < Count; row++)
         {
             sink.BeginRow(_rowNumbers[row]);
