@@ -3,7 +3,7 @@
 # the databases' own bulk loaders on the same file: `sqlite3 .import` and `psql \copy`. Prints the ratios
 # (loader time / publish time; 1.0 means as fast as the loader) and the catalog's peak memory.
 #
-#   bench/catalog-publish.sh [rows]      # default 1000000 rows (about 120 MB)
+#   bench/catalog-publish.sh [rows] [rounds]     # default 1000000 rows (about 120 MB), 3 rounds
 #
 # Needs the .NET SDK, sqlite3, PostgreSQL's server binaries (initdb, pg_ctl, psql), curl and openssl. As root
 # it runs PostgreSQL as the postgres user, as test.sh does.
@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rows="${1:-1000000}"
+rounds="${2:-3}"
 work=$(mktemp -d /tmp/catalog-bench.XXXXXX)
 chmod 755 "$work"
 catalog_pid=""
@@ -69,7 +70,7 @@ publish() {
   catalog_pid=$!
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
   secret=$(cat "$data/consumer-context.secret")
-  curl -fs -X PUT "http://127.0.0.1:$port/api/v1/datasets/bench" -H "$(context_header "$secret")" -H 'Content-Type: application/json' \
+  curl -sS --fail-with-body -X PUT "http://127.0.0.1:$port/api/v1/datasets/bench" -H "$(context_header "$secret")" -H 'Content-Type: application/json' \
     -d '{"title":{"vi":"Đo tốc độ","en":"Benchmark"},"description":{"vi":"Dữ liệu giả lập","en":"Synthetic"},
          "publisher":{"id":"bench","name":"Bench"},"contactPoint":{"name":"Bench","email":"bench@example.vn"},
          "licence":{"id":"CC-BY-4.0","url":"https://creativecommons.org/licenses/by/4.0/"},"accessLevel":"open",
@@ -78,12 +79,12 @@ publish() {
   # tiered compilation of the loader (measured at up to a fifth of the CPU of a cold 1M-row publish), so three
   # publishes of a 5% file warm it up first, as a service in use would be.
   for _ in 1 2 3; do
-    curl -fs -X POST "http://127.0.0.1:$port/api/v1/datasets/bench/versions" -H "$(context_header "$secret")" \
+    curl -sS --fail-with-body -X POST "http://127.0.0.1:$port/api/v1/datasets/bench/versions" -H "$(context_header "$secret")" \
       -H 'Content-Type: text/csv' -T "$warmup" -o /dev/null
   done
   sleep 3
   start=$(seconds)
-  curl -fs -X POST "http://127.0.0.1:$port/api/v1/datasets/bench/versions" -H "$(context_header "$secret")" \
+  curl -sS --fail-with-body -X POST "http://127.0.0.1:$port/api/v1/datasets/bench/versions" -H "$(context_header "$secret")" \
     -H 'Content-Type: text/csv' -T "$csv" -o "$data/result.json"
   end=$(seconds)
   local rss
@@ -94,14 +95,23 @@ publish() {
   echo "$(echo "$end - $start" | bc) $rss"
 }
 
-echo "== SQLite"
-read -r ours_sqlite rss_sqlite < <(publish "")
-start=$(seconds)
-sqlite3 "$work/import.db" -cmd ".mode csv" ".import $csv plain"
-end=$(seconds)
-base_sqlite=$(echo "$end - $start" | bc)
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-echo "== PostgreSQL"
+# Each round times a publish (a fresh catalog process each time) and then the engine's own loader on the same
+# file, so both see the same state of the machine; the medians of the rounds are compared.
+echo "== SQLite ($rounds rounds)"
+: > "$work/sqlite.times"
+for round in $(seq "$rounds"); do
+  read -r ours rss < <(publish "")
+  rm -f "$work/import.db"
+  start=$(seconds)
+  sqlite3 "$work/import.db" -cmd ".mode csv" ".import $csv plain"
+  end=$(seconds)
+  echo "$ours $(echo "$end - $start" | bc) $rss" >> "$work/sqlite.times"
+  echo "   round $round: publish $ours s, .import $(echo "$end - $start" | bc) s"
+done
+
+echo "== PostgreSQL ($rounds rounds)"
 pg_port=$(free_port)
 pg_data="$work/pg"
 mkdir -p "$pg_data"
@@ -110,13 +120,20 @@ if [ "$(id -u)" -eq 0 ]; then chown postgres "$pg_data"; as_pg=(runuser -u postg
 "${as_pg[@]}" "$(pg_bin)/pg_ctl" -D "$pg_data" -w -l "$pg_data/server.log" \
   -o "-p $pg_port -k $pg_data -c listen_addresses=127.0.0.1" start >/dev/null
 psql_cmd=(psql -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -v ON_ERROR_STOP=1 -q)
-read -r ours_pg rss_pg < <(publish "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres")
-"${psql_cmd[@]}" -c "CREATE TABLE plain (record_id bigint, province_code text, province_name text, agency text, year bigint, headcount bigint, female_share numeric, updated_at timestamptz, note text)"
-start=$(seconds)
-"${psql_cmd[@]}" -c "\\copy plain FROM '$csv' WITH (FORMAT csv, HEADER true)"
-end=$(seconds)
-base_pg=$(echo "$end - $start" | bc)
+: > "$work/pg.times"
+for round in $(seq "$rounds"); do
+  read -r ours rss < <(publish "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres")
+  "${psql_cmd[@]}" -c "DROP TABLE IF EXISTS plain" -c "CREATE TABLE plain (record_id bigint, province_code text, province_name text, agency text, year bigint, headcount bigint, female_share numeric, updated_at timestamptz, note text)"
+  start=$(seconds)
+  "${psql_cmd[@]}" -c "\\copy plain FROM '$csv' WITH (FORMAT csv, HEADER true)"
+  end=$(seconds)
+  echo "$ours $(echo "$end - $start" | bc) $rss" >> "$work/pg.times"
+  echo "   round $round: publish $ours s, \\copy $(echo "$end - $start" | bc) s"
+done
 
-printf '\n%-12s %10s %12s %12s %8s %14s\n' engine rows "publish s" "loader s" ratio "peak RSS MB"
-printf '%-12s %10s %12.2f %12.2f %8.2f %14d\n' SQLite "$rows" "$ours_sqlite" "$base_sqlite" "$(echo "$base_sqlite / $ours_sqlite" | bc -l)" $((rss_sqlite / 1024))
-printf '%-12s %10s %12.2f %12.2f %8.2f %14d\n' PostgreSQL "$rows" "$ours_pg" "$base_pg" "$(echo "$base_pg / $ours_pg" | bc -l)" $((rss_pg / 1024))
+printf '\n%-12s %10s %16s %16s %14s %14s\n' engine rows "publish s (med)" "loader s (med)" "ratio of meds" "peak RSS MB"
+for engine in SQLite PostgreSQL; do
+  file="$work/sqlite.times"; [ "$engine" = PostgreSQL ] && file="$work/pg.times"
+  ours=$(cut -d' ' -f1 "$file" | median); base=$(cut -d' ' -f2 "$file" | median); rss=$(cut -d' ' -f3 "$file" | sort -n | tail -n 1)
+  printf '%-12s %10s %16.2f %16.2f %14.2f %14d\n' "$engine" "$rows" "$ours" "$base" "$(echo "$base / $ours" | bc -l)" $((rss / 1024))
+done
