@@ -21,6 +21,10 @@ install_missing() {
   [ -n "$(pg_bin)" ] && [ -x "$(pg_bin)/initdb" ] || missing+=(postgresql)
   command -v chromium >/dev/null || missing+=(chromium)
   command -v sqlite3 >/dev/null || missing+=(sqlite3)
+  # The download test runs the README's verification commands, which use curl, jq and openssl.
+  command -v curl >/dev/null || missing+=(curl)
+  command -v jq >/dev/null || missing+=(jq)
+  command -v openssl >/dev/null || missing+=(openssl)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
     echo "Missing: ${missing[*]}. Install them (apt-get install ${missing[*]}) or run this script as root." >&2

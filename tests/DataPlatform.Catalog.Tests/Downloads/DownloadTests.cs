@@ -377,7 +377,7 @@ public abstract class DownloadTests(CatalogPlatformFixture platform)
         Assert.Contains("Verification failure", failure, StringComparison.Ordinal);
     }
 
-    /// <summary>The shell block between the verify markers of docs/downloads.md, exactly as users read it.</summary>
+    /// <summary>The shell block between the verify markers of the README, exactly as users read it.</summary>
     static string DocumentedVerification()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
@@ -386,7 +386,7 @@ public abstract class DownloadTests(CatalogPlatformFixture platform)
             directory = directory.Parent;
         }
 
-        var markdown = File.ReadAllText(Path.Combine(directory.FullName, "docs", "downloads.md"));
+        var markdown = File.ReadAllText(Path.Combine(directory.FullName, "README.md"));
         var block = markdown[(markdown.IndexOf("<!-- verify:start -->", StringComparison.Ordinal) + "<!-- verify:start -->".Length)..markdown.IndexOf("<!-- verify:end -->", StringComparison.Ordinal)];
         return block.Trim().TrimStart('`').Replace("sh\n", "", StringComparison.Ordinal).TrimEnd('`');
     }
