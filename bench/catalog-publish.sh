@@ -9,6 +9,7 @@
 # it runs PostgreSQL as the postgres user, as test.sh does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 rows="${1:-1000000}"
 rounds="${2:-3}"
@@ -25,27 +26,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-
-free_port() {
-  local port
-  while :; do
-    port=$(( 20000 + RANDOM % 40000 ))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
-
-b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
-
-# Signs a consumer context with the publisher role, as the gateway would (see ConsumerContextHeader).
-context_header() {
-  local secret="$1" now payload signature
-  now=$(date -u +%Y-%m-%dT%H:%M:%S+00:00)
-  payload=$(printf '{"sub":"bench","acct":"bench","roles":["publisher"],"ent":[],"plan":"bench","ip":"127.0.0.1","iat":"%s"}' "$now" | b64url)
-  signature=$(printf 'v1.%s' "$payload" | openssl dgst -sha256 -hmac "$secret" -binary | b64url)
-  printf 'X-DataPlatform-Consumer: v1.%s.%s' "$payload" "$signature"
-}
-
-seconds() { date +%s.%N; }
 
 echo "== Building (Release)"
 dotnet build catalog/DataPlatform.Catalog -c Release --nologo -v quiet -clp:ErrorsOnly

@@ -13,6 +13,7 @@
 # Needs the .NET SDK, curl, openssl and bc. Runs on SQLite (the embedded default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 rows_small="${1:-1000000}"
 rows_large="${2:-5000000}"
@@ -25,23 +26,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-free_port() {
-  local port
-  while :; do
-    port=$(( 20000 + RANDOM % 40000 ))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
-b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
-# A publisher's consumer context, signed as the gateway signs it (see ConsumerContextHeader).
-context_header() {
-  local secret="$1" now payload signature
-  now=$(date -u +%Y-%m-%dT%H:%M:%S+00:00)
-  payload=$(printf '{"sub":"bench","acct":"bench","roles":["publisher"],"ent":[],"plan":"bench","ip":"127.0.0.1","iat":"%s"}' "$now" | b64url)
-  signature=$(printf 'v1.%s' "$payload" | openssl dgst -sha256 -hmac "$secret" -binary | b64url)
-  printf 'X-DataPlatform-Consumer: v1.%s.%s' "$payload" "$signature"
-}
-seconds() { date +%s.%N; }
 wait_ready() { for _ in $(seq 150); do curl -fs "$1/health/live" >/dev/null 2>&1 && return; sleep 0.2; done; echo "$1 did not start" >&2; exit 1; }
 peak_mb() { awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
 reset_peak() { echo 5 > "/proc/$1/clear_refs" 2>/dev/null || true; }

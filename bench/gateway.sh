@@ -11,6 +11,7 @@
 # prints the figures of a kept run again without measuring.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 rounds="${ROUNDS:-3}"
 duration="${DURATION:-10s}"
@@ -25,14 +26,6 @@ cleanup() {
   [ -n "${KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-
-free_port() {
-  local port
-  while :; do
-    port=$(( 20000 + RANDOM % 40000 ))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
 
 wait_ready() { for _ in $(seq 200); do grep -q '^ready' "$1" 2>/dev/null && return 0; sleep 0.1; done; cat "$1"; exit 1; }
 

@@ -90,8 +90,7 @@ public static class ODataApi
         var metadata = Metadata(request);
         if (metadata is null)
         {
-            return ODataResponses.Error(StatusCodes.Status406NotAcceptable, "UnsupportedFormat",
-                "This service answers in JSON only: $format=json (odata.metadata=minimal, none or full).", "$format");
+            return UnsupportedFormat();
         }
 
         try
@@ -207,6 +206,9 @@ public static class ODataApi
         }
     }
 
+    static IResult UnsupportedFormat() => ODataResponses.Error(StatusCodes.Status406NotAcceptable, "UnsupportedFormat",
+        "This service answers in JSON only: $format=json (odata.metadata=minimal, none or full).", "$format");
+
     static async Task<IResult> GetRecordAsync(
         string datasetId, string key, HttpContext context, IQueryableDatasetSource source, QueryExecutor executor, QueryAuditLog audit,
         ILoggerFactory loggers, CancellationToken cancellationToken)
@@ -221,8 +223,7 @@ public static class ODataApi
         var metadata = Metadata(request);
         if (metadata is null)
         {
-            return ODataResponses.Error(StatusCodes.Status406NotAcceptable, "UnsupportedFormat",
-                "This service answers in JSON only: $format=json (odata.metadata=minimal, none or full).", "$format");
+            return UnsupportedFormat();
         }
 
         try
