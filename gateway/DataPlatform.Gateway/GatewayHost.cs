@@ -71,11 +71,15 @@ public static class GatewayHost
         {
             InitialData = new Dictionary<string, string?>
             {
-                // Every public request crosses the gateway: record one trace in ten that start here (a caller's
-                // sampled trace is always followed), and no second span and metric set for the forwarded call,
-                // which YARP's own span already covers. The trace context still reaches the upstreams.
-                ["DataPlatform:Telemetry:TraceSampleRatio"] = "0.1",
+                // Every public request crosses the gateway, so by default it records no spans of its own: a
+                // caller's traceparent goes through to the upstreams as it came, and they record the trace. An
+                // operator who wants the gateway's hop in traces sets a ratio above 0 (a caller's sampled trace is
+                // then always followed). Even unsampled, a span costs an activity per request.
+                ["DataPlatform:Telemetry:TraceSampleRatio"] = "0",
                 ["DataPlatform:Telemetry:OutgoingHttpInstrumentation"] = "false",
+                // ASP.NET Core starts an activity per request for its request logging as long as this category is
+                // enabled at all; its only lines are the per-request ones (Information), which a gateway does not log.
+                ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "None",
                 // The gateway's address is public; its metrics are not. They are served on a loopback listener
                 // of their own (logged at start), which an operator pins to a port Prometheus scrapes.
                 ["DataPlatform:Telemetry:MetricsUrl"] = "http://127.0.0.1:0",

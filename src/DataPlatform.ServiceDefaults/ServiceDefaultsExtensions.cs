@@ -183,8 +183,13 @@ public static class ServiceDefaultsExtensions
                 metrics.AddRuntimeInstrumentation()
                     .AddMeter("DataPlatform.*")
                     .AddPrometheusExporter();
-            })
-            .WithTracing(tracing =>
+            });
+
+        // A ratio of 0 turns tracing off: no listener, so no activity per request, and a caller's trace context
+        // passes through the service untouched (a proxy forwards the traceparent header as it came).
+        if (options.TraceSampleRatio > 0)
+        {
+            otel.WithTracing(tracing =>
             {
                 tracing.AddAspNetCoreInstrumentation(aspnet => aspnet.Filter = context =>
                         !context.Request.Path.StartsWithSegments("/health") && !context.Request.Path.StartsWithSegments("/metrics"))
@@ -200,6 +205,7 @@ public static class ServiceDefaultsExtensions
                     tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(options.TraceSampleRatio)));
                 }
             });
+        }
 
         // Traces and logs leave the process only when an OTLP collector is configured the standard way.
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))

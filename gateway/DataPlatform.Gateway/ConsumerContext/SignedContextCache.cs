@@ -29,8 +29,8 @@ sealed class SignedContextCache(ConsumerContextSecret secret, TimeProvider time)
 
     public (ConsumerFeature Feature, SignedConsumerFeature Signed) ForKey(ApiKeyDescriptor descriptor, string clientIp)
     {
-        var entries = _keyed.GetValue(descriptor, _ => new ConcurrentDictionary<string, Entry>(StringComparer.Ordinal));
-        return Get(entries, clientIp, now => ConsumerContextRecord.ForKey(descriptor, clientIp, now));
+        var entries = _keyed.GetValue(descriptor, static _ => new ConcurrentDictionary<string, Entry>(StringComparer.Ordinal));
+        return Get(entries, clientIp, descriptor, static (descriptor, clientIp, now) => ConsumerContextRecord.ForKey(descriptor, clientIp, now));
     }
 
     public (ConsumerFeature Feature, SignedConsumerFeature Signed) ForAnonymous(string? clientIp)
@@ -40,10 +40,12 @@ sealed class SignedContextCache(ConsumerContextSecret secret, TimeProvider time)
             _anonymous.Clear();
         }
 
-        return Get(_anonymous, clientIp ?? string.Empty, now => ConsumerContextRecord.Anonymous(clientIp, now));
+        return Get(_anonymous, clientIp ?? string.Empty, clientIp, static (clientIp, _, now) => ConsumerContextRecord.Anonymous(clientIp, now));
     }
 
-    (ConsumerFeature, SignedConsumerFeature) Get(ConcurrentDictionary<string, Entry> entries, string clientIp, Func<DateTimeOffset, ConsumerContextRecord> create)
+    // The factory is static and takes its state, so a cached context costs no closure per request.
+    (ConsumerFeature, SignedConsumerFeature) Get<TState>(ConcurrentDictionary<string, Entry> entries, string clientIp, TState state,
+        Func<TState, string, DateTimeOffset, ConsumerContextRecord> create)
     {
         var timestamp = time.GetTimestamp();
         if (entries.TryGetValue(clientIp, out var entry) && time.GetElapsedTime(entry.IssuedAt, timestamp) < _reuseFor)
@@ -51,7 +53,7 @@ sealed class SignedContextCache(ConsumerContextSecret secret, TimeProvider time)
             return (entry.Feature, entry.Signed);
         }
 
-        var consumer = create(time.GetUtcNow());
+        var consumer = create(state, clientIp, time.GetUtcNow());
         entry = new Entry(new ConsumerFeature(consumer), new SignedConsumerFeature(ConsumerContextHeader.Sign(consumer, secret.Key)), timestamp);
         entries[clientIp] = entry;
         return (entry.Feature, entry.Signed);

@@ -114,15 +114,7 @@ sealed partial class UsageFlusher(
 
     async Task<bool> FlushSegmentAsync(string batchId, string path)
     {
-        var records = new List<UsageRecord>();
-        foreach (var line in await File.ReadAllLinesAsync(path))
-        {
-            if (UsageRecord.Parse(line) is { } record)
-            {
-                records.Add(record);
-            }
-        }
-
+        var records = UsageTally.Read(await File.ReadAllBytesAsync(path));
         if (records.Count == 0)
         {
             return true;
@@ -229,18 +221,18 @@ sealed class ConsumerBatch
 
     public Dictionary<(int KeyIndex, string Field), long> Amounts { get; } = [];
 
-    public static ConsumerBatch From(string consumerId, IEnumerable<UsageRecord> records)
+    public static ConsumerBatch From(string consumerId, IEnumerable<UsageTally> records)
     {
         var batch = new ConsumerBatch();
         var keyIndexes = new Dictionary<string, int>(StringComparer.Ordinal);
         var prefix = RedisKeys.LimiterPrefix(consumerId);
         foreach (var record in records)
         {
-            var hour = DateTimeOffset.FromUnixTimeSeconds(record.UnixSeconds - record.UnixSeconds % 3600);
+            var hour = DateTimeOffset.FromUnixTimeSeconds(record.HourSeconds);
             batch.Hours.Add(hour);
             var usage = batch.KeyIndex(keyIndexes, RedisKeys.Usage(consumerId, hour));
             var statusClass = record.StatusClass;
-            batch.Add(usage, UsageField.Requests(record.ProductId, statusClass), 1);
+            batch.Add(usage, UsageField.Requests(record.ProductId, statusClass), record.Count);
             batch.Add(usage, UsageField.Bytes(record.ProductId, statusClass), record.Bytes);
 
             var billable = record.Flags.HasFlag(UsageFlags.Billable);
@@ -248,7 +240,7 @@ sealed class ConsumerBatch
             {
                 // The limiter counted the request when it let it through; a response the plan does not bill
                 // (an upstream error, say) gives that unit of quota back.
-                batch.Add(batch.KeyIndex(keyIndexes, prefix + RedisLimiter.QuotaSuffix), RedisLimiter.RequestsField(record.Month), -1);
+                batch.Add(batch.KeyIndex(keyIndexes, prefix + RedisLimiter.QuotaSuffix), RedisLimiter.RequestsField(record.Month), -record.Count);
             }
 
             if (record.Flags.HasFlag(UsageFlags.CountsBytes) && billable && record.Bytes > 0)

@@ -55,7 +55,7 @@ sealed class UsageJournal : IDisposable
     /// <summary>Appends one record; never throws into the request (a full disk loses the count, not the request).</summary>
     public bool Append(in UsageRecord record)
     {
-        Span<byte> line = stackalloc byte[512];
+        Span<byte> line = stackalloc byte[UsageRecord.MaxLineBytes];
         if (!record.TryFormat(line, out var length))
         {
             return false;

@@ -28,11 +28,8 @@ readonly record struct UsageRecord(long UnixSeconds, string ConsumerId, string? 
     /// <summary>The offset of Asia/Ho_Chi_Minh, which has kept UTC+7 without daylight saving since 1975.</summary>
     public static readonly TimeSpan VietnamOffset = TimeSpan.FromHours(7);
 
-    public string StatusClass => (Status / 100).ToString(CultureInfo.InvariantCulture) + "xx";
-
-    /// <summary>The calendar month (<c>yyyyMM</c>, Asia/Ho_Chi_Minh) the response completed in.</summary>
-    public string CompletionMonth => DateTimeOffset.FromUnixTimeSeconds(UnixSeconds).ToOffset(VietnamOffset)
-        .ToString("yyyyMM", CultureInfo.InvariantCulture);
+    /// <summary>The longest line the journal writes; a record that does not fit is not journaled.</summary>
+    public const int MaxLineBytes = 512;
 
     /// <summary>Writes the line into <paramref name="destination"/>; false when it does not fit.</summary>
     public bool TryFormat(Span<byte> destination, out int written)
@@ -40,23 +37,6 @@ readonly record struct UsageRecord(long UnixSeconds, string ConsumerId, string? 
         written = 0;
         return Utf8.TryWrite(destination, CultureInfo.InvariantCulture,
             $"{UnixSeconds}\t{ConsumerId}\t{ProductId ?? "-"}\t{Status}\t{Bytes}\t{(int)Flags}\t{Month ?? "-"}\n", out written);
-    }
-
-    /// <summary>Reads one line; <c>null</c> for a line that is not a record (a torn last line after a crash).</summary>
-    public static UsageRecord? Parse(string line)
-    {
-        var parts = line.Split('\t');
-        if (parts.Length != 7
-            || !long.TryParse(parts[0], CultureInfo.InvariantCulture, out var seconds)
-            || !int.TryParse(parts[3], CultureInfo.InvariantCulture, out var status)
-            || !long.TryParse(parts[4], CultureInfo.InvariantCulture, out var bytes)
-            || !int.TryParse(parts[5], CultureInfo.InvariantCulture, out var flags))
-        {
-            return null;
-        }
-
-        return new UsageRecord(seconds, parts[1], parts[2] == "-" ? null : parts[2], status, bytes, (UsageFlags)flags,
-            parts[6] == "-" ? null : parts[6]);
     }
 
     /// <summary>Ids are written raw, so tabs and line breaks in one (never expected) would break the line apart.</summary>

@@ -4,6 +4,7 @@ using DataPlatform.Gateway.Metering;
 using DataPlatform.Gateway.RateLimiting;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.ResponseCompression;
+using Microsoft.Net.Http.Headers;
 
 namespace DataPlatform.Gateway.Pipeline;
 
@@ -93,7 +94,9 @@ static class GatewayPolicies
             app.UseForwardedHeaders();
         }
 
-        app.UseCors(CorsPolicy);
+        // CORS concerns browsers, which always send Origin; the middleware resolves its policy provider from a
+        // request scope, so requests without Origin (servers, scripts, BI tools) skip it and the scope.
+        app.UseWhen(context => context.Request.Headers.ContainsKey(HeaderNames.Origin), cors => cors.UseCors(CorsPolicy));
         app.UseResponseCompression();
         return app;
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using DataPlatform.Contracts.Access;
 using DataPlatform.Contracts.Problems;
 using DataPlatform.Gateway.ApiKeys;
@@ -178,7 +179,9 @@ sealed partial class PolicyStep(
     static bool Holds(ApiKeyDescriptor? descriptor, string? entitlement) =>
         entitlement is null || (descriptor is not null && descriptor.Entitlements.Contains(entitlement, StringComparer.Ordinal));
 
-    async Task<(bool Allowed, bool Charged, string? Month, IResult? Rejection)> LimitAsync(
+    // Every request awaits the limiter, so its state machine is pooled rather than allocated per request.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    async ValueTask<(bool Allowed, bool Charged, string? Month, IResult? Rejection)> LimitAsync(
         HttpContext context, string consumerId, LimitPolicy policy, bool keyed)
     {
         if (breaker.TryEnter())

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Globalization;
 using DataPlatform.Contracts.Redis;
 using StackExchange.Redis;
@@ -5,15 +6,29 @@ using StackExchange.Redis;
 namespace DataPlatform.Gateway.RateLimiting;
 
 /// <summary>
-/// Enforces a consumer's rate limits and monthly quotas with one atomic script call per request. The script
-/// reads the Redis server's clock, so every gateway instance sees the same time, and it decides and counts
-/// in one step, so concurrent requests on any number of instances cannot slip past a limit between a read
-/// and a write.
+/// Enforces a consumer's rate limits and monthly quotas with one atomic script call. The script reads the Redis
+/// server's clock, so every gateway instance sees the same time, and it decides and counts in one step, so
+/// concurrent requests on any number of instances cannot slip past a limit between a read and a write.
 /// </summary>
+/// <remarks>
+/// Requests of one consumer that arrive while that consumer's previous call is still on its way are decided
+/// together, in arrival order, by the next call: a busy consumer costs one script call per round trip rather than
+/// one per request, and a request never waits for more than the call ahead of it and its own. The decisions are
+/// the ones separate calls would have made at that server time, so nothing about exactness changes; a consumer
+/// with one request at a time still gets a call of its own at once.
+/// </remarks>
 sealed class RedisLimiter(IConnectionMultiplexer redis)
 {
     /// <summary>The hash, under the consumer's limiter prefix, that holds the limiter's state and the month's counts.</summary>
     public const string QuotaSuffix = "state";
+
+    /// <summary>The most requests one call decides; a longer queue is split over several calls.</summary>
+    public const int MaxBatch = 256;
+
+    const int ValuesPerDecision = 7;
+
+    /// <summary>A batch is handed out in runs of at least this many requests (see <see cref="SendAsync"/>).</summary>
+    const int MinRequestsPerRun = 4;
 
     /// <summary>The quota hash field counting requests in a month (<c>yyyyMM</c>, Asia/Ho_Chi_Minh).</summary>
     public static string RequestsField(string month) => "requests:" + month;
@@ -23,6 +38,7 @@ sealed class RedisLimiter(IConnectionMultiplexer redis)
 
     static readonly LuaScript _script = LuaScript.Prepare(ReadScript("limiter.lua"));
     readonly System.Collections.Concurrent.ConcurrentDictionary<string, RedisKey[]> _keys = new(StringComparer.Ordinal);
+    readonly System.Collections.Concurrent.ConcurrentDictionary<(string, LimitPolicy), Lane> _lanes = new();
 
     /// <summary>The script text, loaded on each server at start so that requests use EVALSHA.</summary>
     public static LuaScript Script => _script;
@@ -31,31 +47,187 @@ sealed class RedisLimiter(IConnectionMultiplexer redis)
     /// <param name="consumerId">The consumer: an account id, or <c>ip:&lt;address&gt;</c> for anonymous calls.</param>
     /// <param name="policy">The plan's limits.</param>
     /// <param name="nowMicroseconds">A fixed clock for tests of the month boundary; <c>null</c> uses the server's clock.</param>
-    public async Task<LimitDecision> DecideAsync(string consumerId, LimitPolicy policy, long? nowMicroseconds = null)
+    public Task<LimitDecision> DecideAsync(string consumerId, LimitPolicy policy, long? nowMicroseconds = null)
+    {
+        if (nowMicroseconds is { } now)
+        {
+            return DecideAloneAsync(consumerId, policy, now);
+        }
+
+        if (!_lanes.TryGetValue((consumerId, policy), out var lane))
+        {
+            if (_lanes.Count > 100_000)
+            {
+                // A lane still sending keeps its own reference; a new lane for the same consumer only means two
+                // calls in flight at once, which Redis still runs one after the other.
+                _lanes.Clear();
+            }
+
+            lane = _lanes.GetOrAdd((consumerId, policy), static (_, keys) => new Lane(keys), KeysOf(consumerId));
+        }
+
+        // Continuations run where the batch completes them (see SendAsync), so no option to run them asynchronously.
+        var pending = new TaskCompletionSource<LimitDecision>();
+        List<TaskCompletionSource<LimitDecision>>? batch = null;
+        lock (lane.Gate)
+        {
+            if (lane.Sending)
+            {
+                lane.Waiting.Add(pending);
+            }
+            else
+            {
+                lane.Sending = true;
+                batch = [pending];
+            }
+        }
+
+        if (batch is not null)
+        {
+            _ = SendAsync(lane, policy, batch);
+        }
+
+        return pending.Task;
+    }
+
+    /// <summary>
+    /// Decides one batch, starts the next one if requests queued meanwhile, then hands each request its decision,
+    /// so the queued batch is already on its way before any request runs on. Never throws.
+    /// </summary>
+    async Task SendAsync(Lane lane, LimitPolicy policy, List<TaskCompletionSource<LimitDecision>> batch)
+    {
+        Decisions? values = null;
+        Exception? failure = null;
+        try
+        {
+            values = await CallAsync(lane.Keys, policy, RedisValue.EmptyString, batch.Count).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            failure = exception;
+        }
+
+        List<TaskCompletionSource<LimitDecision>>? next = null;
+        lock (lane.Gate)
+        {
+            if (lane.Waiting.Count == 0)
+            {
+                lane.Sending = false;
+            }
+            else if (lane.Waiting.Count <= MaxBatch)
+            {
+                next = lane.Waiting;
+                lane.Waiting = [];
+            }
+            else
+            {
+                next = lane.Waiting[..MaxBatch];
+                lane.Waiting.RemoveRange(0, MaxBatch);
+            }
+        }
+
+        if (next is not null)
+        {
+            _ = SendAsync(lane, policy, next);
+        }
+
+        // Each request goes on where it is completed. A thread-pool hop per request would cost a thread wake-up
+        // each, so the batch is cut into at most one run per core: all but the last are queued, the last runs here.
+        var runs = Math.Clamp(batch.Count / MinRequestsPerRun, 1, Environment.ProcessorCount);
+        var size = (batch.Count + runs - 1) / runs;
+        for (var start = 0; start < batch.Count; start += size)
+        {
+            var run = new Completions(batch, values, failure, start, Math.Min(batch.Count, start + size));
+            if (run.End < batch.Count)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static run => run.Complete(), run, preferLocal: false);
+            }
+            else
+            {
+                run.Complete();
+            }
+        }
+    }
+
+    /// <summary>Hands the requests <c>[Start, End)</c> of a batch their decisions (or the call's failure).</summary>
+    readonly record struct Completions(List<TaskCompletionSource<LimitDecision>> Batch, Decisions? Values, Exception? Failure, int Start, int End)
+    {
+        public void Complete()
+        {
+            for (var i = Start; i < End; i++)
+            {
+                if (Values is null)
+                {
+                    Batch[i].TrySetException(Failure!);
+                }
+                else
+                {
+                    Batch[i].TrySetResult(Values[i]);
+                }
+            }
+        }
+    }
+
+    async Task<LimitDecision> DecideAloneAsync(string consumerId, LimitPolicy policy, long now)
+    {
+        var decisions = await CallAsync(KeysOf(consumerId), policy, now.ToString(CultureInfo.InvariantCulture), 1).ConfigureAwait(false);
+        return decisions[0];
+    }
+
+    async Task<Decisions> CallAsync(RedisKey[] keys, LimitPolicy policy, RedisValue now, int count)
     {
         var result = await redis.GetDatabase().ScriptEvaluateAsync(
             _script.ExecutableScript,
-            KeysOf(consumerId),
-            [
-                nowMicroseconds is { } now ? now.ToString(CultureInfo.InvariantCulture) : RedisValue.EmptyString,
-                policy.BurstPerSecond,
-                policy.RequestsPerMinute,
-                policy.MonthlyRequests,
-                policy.MonthlyBytes,
-            ]).ConfigureAwait(false);
+            keys,
+            [now, policy.BurstPerSecond, policy.RequestsPerMinute, policy.MonthlyRequests, policy.MonthlyBytes, count]).ConfigureAwait(false);
         var values = (RedisResult[])result!;
-        return new LimitDecision(
-            (ViolatedPolicies)(int)values[0],
-            (int)values[1],
-            (int)values[2],
-            (int)values[3],
-            (int)values[4],
-            (long)values[5],
-            (long)values[6],
-            (long)values[7],
-            (long)values[8],
-            (int)values[9],
-            (string?)values[10]);
+        var decisions = new Decisions((string?)values[0], (long)values[1], (long)values[2], (long)values[3], new long[count * ValuesPerDecision]);
+        var packed = ((byte[]?)values[4]).AsSpan();
+        for (var i = 0; i < decisions.Values.Length; i++)
+        {
+            // "v,v,v,v,v,v,v;" per decision: every value ends with a comma or, the last of a decision, a semicolon.
+            if (!Utf8Parser.TryParse(packed, out decisions.Values[i], out var used) || used >= packed.Length)
+            {
+                throw new InvalidOperationException($"The limiter script's answer for {count} requests could not be read.");
+            }
+
+            packed = packed[(used + 1)..];
+        }
+
+        return decisions;
+    }
+
+    /// <summary>What one call decided: the month's figures, and seven values for each request.</summary>
+    sealed record Decisions(string? Month, long MonthBytesUsed, long MonthReset, long MonthSeconds, long[] Values)
+    {
+        public LimitDecision this[int index]
+        {
+            get
+            {
+                var at = index * ValuesPerDecision;
+                return new LimitDecision(
+                    (ViolatedPolicies)Values[at],
+                    (int)Values[at + 1],
+                    (int)Values[at + 2],
+                    (int)Values[at + 3],
+                    (int)Values[at + 4],
+                    Values[at + 5],
+                    MonthBytesUsed,
+                    MonthReset,
+                    MonthSeconds,
+                    (int)Values[at + 6],
+                    Month);
+            }
+        }
+    }
+
+    /// <summary>One consumer's queue: the requests waiting for the call in flight to come back.</summary>
+    sealed class Lane(RedisKey[] keys)
+    {
+        public readonly Lock Gate = new();
+        public readonly RedisKey[] Keys = keys;
+        public List<TaskCompletionSource<LimitDecision>> Waiting = [];
+        public bool Sending;
     }
 
     /// <summary>A consumer's limiter key, built once: the request path should not concatenate it each time.</summary>

@@ -1,11 +1,19 @@
--- One call decides a request: burst per second and requests per minute (GCRA), then the monthly request and
--- byte quotas of the calendar month in Asia/Ho_Chi_Minh (UTC+7 all year). It reads the server's clock, checks
--- every policy before writing anything, and writes only when all pass, so a refused request consumes nothing.
+-- One call decides a batch of requests of one consumer, in the order they arrived: burst per second and requests
+-- per minute (GCRA), then the monthly request and byte quotas of the calendar month in Asia/Ho_Chi_Minh (UTC+7 all
+-- year). It reads the server's clock, checks every policy of a request before counting it, and counts only a
+-- request that passes all of them, so a refused request consumes nothing and the next one in the batch is decided
+-- exactly as if it had come in a call of its own.
 -- KEYS[1] is the consumer's one limiter hash: fields burst and minute (GCRA theoretical arrival times, in
 -- microseconds), requests:<yyyyMM> and bytes:<yyyyMM> (the month's counts; bytes are added by the metering
--- flush). One declared key keeps the script to three commands (TIME, HMGET, HSET) and within one cluster slot.
+-- flush). One declared key keeps the script to three commands (TIME, HMGET, HSET) per batch and within one
+-- cluster slot.
 -- ARGV: [1] time override in microseconds ('' = server time), [2] burst per second, [3] requests per minute,
---       [4] monthly requests, [5] monthly bytes (0 = no limit for each).
+--       [4] monthly requests, [5] monthly bytes (0 = no limit for each), [6] how many requests (default 1).
+-- Returns { month name, bytes used this month, seconds to the month's end, the month's length in seconds, the
+-- decisions }: one string with, for each request, seven integers separated by commas and ended by a semicolon
+-- (violated policies as bit flags, burst remaining, burst reset, minute remaining, minute reset, requests used this
+-- month, retry after in seconds). One string rather than seven replies per request keeps a large batch cheap to
+-- send and to read.
 local now
 if ARGV[1] ~= '' then
   now = tonumber(ARGV[1])
@@ -17,6 +25,7 @@ local burst = tonumber(ARGV[2])
 local perMinute = tonumber(ARGV[3])
 local monthly = tonumber(ARGV[4])
 local monthlyBytes = tonumber(ARGV[5])
+local count = tonumber(ARGV[6] or '1')
 
 local function days_from_civil(y, m, d)
   if m <= 2 then y = y - 1 end
@@ -47,14 +56,18 @@ local requestsField = 'requests:' .. monthName
 local bytesField = 'bytes:' .. monthName
 
 local state = redis.call('HMGET', KEYS[1], 'burst', 'minute', requestsField, bytesField)
-local violated = 0
-local retry = 0
+local burstStored = tonumber(state[1] or '0')
+local minuteStored = tonumber(state[2] or '0')
+local used = tonumber(state[3] or '0')
+local usedBytes = tonumber(state[4] or '0')
+local monthReset = monthEnd - localSeconds
+local violated, retry
 
 -- GCRA: the theoretical arrival time (TAT) of the next request; allowed while TAT + interval - now <= period.
 local function gcra(stored, limit, period, bit)
   if limit <= 0 then return nil, -1, 0 end
   local interval = period / limit
-  local tat = tonumber(stored or '0')
+  local tat = stored
   if tat < now then tat = now end
   local newTat = tat + interval
   if newTat - now > period then
@@ -66,35 +79,38 @@ local function gcra(stored, limit, period, bit)
   return newTat, math.floor((period - (newTat - now)) / interval + 0.000001), math.ceil((newTat - now) / 1000000)
 end
 
-local burstTat, burstRemaining, burstReset = gcra(state[1], burst, 1000000, 1)
-local minuteTat, minuteRemaining, minuteReset = gcra(state[2], perMinute, 60000000, 2)
-
-local used = tonumber(state[3] or '0')
-local usedBytes = tonumber(state[4] or '0')
-local monthReset = monthEnd - localSeconds
-if monthly > 0 and used + 1 > monthly then
-  violated = violated + 4
-  if monthReset * 1000000 > retry then retry = monthReset * 1000000 end
-end
-if monthlyBytes > 0 and usedBytes >= monthlyBytes then
-  violated = violated + 8
-  if monthReset * 1000000 > retry then retry = monthReset * 1000000 end
-end
-
-if violated == 0 and (burstTat or minuteTat or monthly > 0) then
-  local writes = {}
-  if burstTat then writes[#writes + 1] = 'burst'; writes[#writes + 1] = string.format('%.0f', burstTat) end
-  if minuteTat then writes[#writes + 1] = 'minute'; writes[#writes + 1] = string.format('%.0f', minuteTat) end
-  if monthly > 0 then
-    used = used + 1
-    writes[#writes + 1] = requestsField; writes[#writes + 1] = used
+local decisions = {}
+local counted = false
+for _ = 1, count do
+  violated, retry = 0, 0
+  local burstTat, burstRemaining, burstReset = gcra(burstStored, burst, 1000000, 1)
+  local minuteTat, minuteRemaining, minuteReset = gcra(minuteStored, perMinute, 60000000, 2)
+  if monthly > 0 and used + 1 > monthly then
+    violated = violated + 4
+    if monthReset * 1000000 > retry then retry = monthReset * 1000000 end
   end
+  if monthlyBytes > 0 and usedBytes >= monthlyBytes then
+    violated = violated + 8
+    if monthReset * 1000000 > retry then retry = monthReset * 1000000 end
+  end
+  if violated == 0 then
+    if burstTat then burstStored = burstTat; counted = true end
+    if minuteTat then minuteStored = minuteTat; counted = true end
+    if monthly > 0 then used = used + 1; counted = true end
+  end
+  decisions[#decisions + 1] = string.format('%d,%d,%d,%d,%d,%d,%d;', violated, math.floor(burstRemaining),
+    math.floor(burstReset), math.floor(minuteRemaining), math.floor(minuteReset), math.floor(used), math.ceil(retry / 1000000))
+end
+
+if counted then
+  local writes = {}
+  if burst > 0 then writes[#writes + 1] = 'burst'; writes[#writes + 1] = string.format('%.0f', burstStored) end
+  if perMinute > 0 then writes[#writes + 1] = 'minute'; writes[#writes + 1] = string.format('%.0f', minuteStored) end
+  if monthly > 0 then writes[#writes + 1] = requestsField; writes[#writes + 1] = used end
   -- A new field means a new month (or a new consumer): push the hash's expiry past the month's end.
   if redis.call('HSET', KEYS[1], (table.unpack or unpack)(writes)) > 0 then
     redis.call('EXPIRE', KEYS[1], 8640000)
   end
 end
 
-return { violated, math.floor(burstRemaining), math.floor(burstReset), math.floor(minuteRemaining), math.floor(minuteReset),
-  math.floor(used), math.floor(usedBytes), math.floor(monthReset), math.floor(monthEnd - monthStart),
-  math.ceil(retry / 1000000), monthName }
+return { monthName, math.floor(usedBytes), math.floor(monthReset), math.floor(monthEnd - monthStart), table.concat(decisions) }

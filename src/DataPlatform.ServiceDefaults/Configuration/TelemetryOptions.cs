@@ -14,7 +14,8 @@ public sealed class TelemetryOptions
     /// <summary>
     /// The share of the traces that start at this service which are recorded (head sampling). A request that
     /// arrives inside a caller's trace follows the caller's sampling decision, so a sampled trace stays whole
-    /// across the services. The trace context is propagated to upstreams either way.
+    /// across the services. The trace context is propagated to upstreams either way. 0 turns tracing off: the
+    /// service records no spans and passes a caller's trace context on as it came.
     /// </summary>
     [Range(0.0, 1.0)]
     public double TraceSampleRatio { get; set; } = 1.0;

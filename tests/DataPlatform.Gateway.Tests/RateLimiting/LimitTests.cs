@@ -157,6 +157,34 @@ public abstract class LimitTests(PlatformFixture platform)
         Assert.Equal(ViolatedPolicies.MonthlyRequests, laterInDecember.Violated);
     }
 
+    [Fact]
+    public async Task Concurrent_requests_of_one_consumer_decided_together_each_get_their_own_exact_decision()
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var limiter = new RedisLimiter(scenario.Redis);
+        var consumer = "batched-" + scenario.Unique;
+        var policy = new LimitPolicy(0, 40, 1000, 0);
+
+        // Far more requests at once than one call in flight can take: the later ones queue and share calls.
+        var decisions = await Task.WhenAll(Enumerable.Range(0, 300).Select(_ => Task.Run(() => limiter.DecideAsync(consumer, policy))));
+
+        var allowed = decisions.Where(decision => decision.Allowed).ToList();
+        Assert.Equal(40, allowed.Count);
+        // Every admitted request saw the count after itself: 39 left down to 0, and 1 to 40 used this month.
+        Assert.Equal(Enumerable.Range(0, 40).Reverse(), allowed.Select(decision => decision.MinuteRemaining).OrderDescending());
+        Assert.Equal(Enumerable.Range(1, 40).Select(used => (long)used), allowed.Select(decision => decision.MonthUsed).Order());
+        Assert.All(decisions.Where(decision => !decision.Allowed), refused =>
+        {
+            Assert.Equal(ViolatedPolicies.Minute, refused.Violated);
+            Assert.Equal(0, refused.MinuteRemaining);
+            Assert.Equal(40, refused.MonthUsed);
+            Assert.InRange(refused.RetryAfter, 1, 2);
+        });
+        // Refused requests consumed nothing: the month's count is the admitted requests, exactly.
+        var month = allowed[0].Month!;
+        Assert.Equal(40, (long)await scenario.Database.HashGetAsync(RedisKeys.LimiterPrefix(consumer) + RedisLimiter.QuotaSuffix, RedisLimiter.RequestsField(month)));
+    }
+
     static long Microseconds(DateTimeOffset moment) => moment.ToUnixTimeMilliseconds() * 1000;
 
     static async Task<HttpStatusCode[]> FireAsync(string key, int count, params AppHost.RunningGateway[] gateways)
