@@ -182,7 +182,10 @@ sealed class GraphQLSchemaBuilder
             plan = plan with { After = KeysetToken.Decode(after, plan.OrderBy.Select(o => o.Expression.Type!.Value).ToList(), "after") };
         }
 
-        return new Connection(plan, _executor, Auditor(dataset, context));
+        // Edges carry a cursor each and pageInfo the last row's; a document that selects neither (nodes, totalCount)
+        // spares reading a position for every row.
+        var positions = context.SubFields?.Values.Any(f => f.Field.Name.StringValue is "edges" or "pageInfo") ?? true;
+        return new Connection(plan, _executor, Auditor(dataset, context), positions);
     }
 
     /// <summary>Records reads of a restricted dataset with the caller and the whole document; nothing for other datasets.</summary>
@@ -503,7 +506,7 @@ sealed class GraphQLSchemaBuilder
     }
 
     /// <summary>A connection: the plan of the rows, run once however many of its fields the query selects.</summary>
-    sealed class Connection(QueryPlan plan, QueryExecutor executor, Func<long, CancellationToken, Task>? audit)
+    sealed class Connection(QueryPlan plan, QueryExecutor executor, Func<long, CancellationToken, Task>? audit, bool positions)
     {
         Task<ConnectionPage>? _page;
         Task<long>? _count;
@@ -513,7 +516,7 @@ sealed class GraphQLSchemaBuilder
         public Task<ConnectionPage> PageAsync(CancellationToken cancellationToken) =>
             _page ??= Guard(async () =>
             {
-                var result = await executor.ExecuteAsync(plan, cancellationToken);
+                var result = await executor.ExecuteAsync(plan, cancellationToken, everyPosition: positions);
                 if (audit is not null)
                 {
                     await audit(result.Rows.Count, cancellationToken);
