@@ -103,15 +103,27 @@ var cases = new (string Name, Func<Task> Endpoint, Func<Task> Sql)[]
         () => Sql($"SELECT COUNT(*) FROM {table} WHERE province = @p0", "Tỉnh 7")),
 };
 
-Console.WriteLine($"{iterations} iterations per case ((c): {Math.Max(10, iterations / 5)}) after 20 warm-up runs, interleaved; times in ms.");
-Console.WriteLine("| query | endpoint p50 | SQL p50 | ratio p50 | endpoint p95 | SQL p95 |");
-Console.WriteLine("|---|---|---|---|---|---|");
+Console.WriteLine($"{iterations} iterations per case ((c): {Math.Max(10, iterations / 5)}), interleaved, after a warm-up until the JIT is quiet; times in ms.");
+Console.WriteLine("| query | endpoint p50 | SQL p50 | ratio p50 | endpoint p95 | SQL p95 | warm-up s |");
+Console.WriteLine("|---|---|---|---|---|---|---|");
 foreach (var (name, endpoint, sql) in cases.Where(c => c.Name.StartsWith(only, StringComparison.Ordinal)))
 {
-    for (var i = 0; i < 20; i++)
+    // The runtime compiles each method up to three times (quick, instrumented, optimized) in the background over its
+    // first seconds of traffic, so a fixed handful of warm-up runs timed the compiler competing for the machine's
+    // two cores, and the endpoint, with far more code than the raw reader, paid most of it. Both sides run until a
+    // half-second stretch compiles almost nothing, as in a catalog that has served traffic for a minute.
+    var warmUp = Stopwatch.StartNew();
+    for (var quiet = false; !quiet && warmUp.Elapsed < TimeSpan.FromSeconds(60);)
     {
-        await endpoint();
-        await sql();
+        var compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var stretch = Stopwatch.StartNew();
+        for (var i = 0; i < 20 || stretch.Elapsed < TimeSpan.FromSeconds(0.5); i++)
+        {
+            await endpoint();
+            await sql();
+        }
+
+        quiet = System.Runtime.JitInfo.GetCompiledMethodCount() - compiled < 5;
     }
 
     var endpointTimes = new List<double>();
@@ -126,7 +138,7 @@ foreach (var (name, endpoint, sql) in cases.Where(c => c.Name.StartsWith(only, S
 
     var (e50, s50) = (Percentile(endpointTimes, 0.5), Percentile(sqlTimes, 0.5));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {name} | {e50:F2} | {s50:F2} | {e50 / s50:F2}× | {Percentile(endpointTimes, 0.95):F2} | {Percentile(sqlTimes, 0.95):F2} |"));
+        $"| {name} | {e50:F2} | {s50:F2} | {e50 / s50:F2}× | {Percentile(endpointTimes, 0.95):F2} | {Percentile(sqlTimes, 0.95):F2} | {warmUp.Elapsed.TotalSeconds:F0} |"));
 }
 
 // The floor: the service document goes through the same host, middleware and HTTP client but reads no rows, so

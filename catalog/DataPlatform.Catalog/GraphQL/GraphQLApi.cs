@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using DataPlatform.Catalog.Query;
@@ -5,9 +7,11 @@ using DataPlatform.ServiceDefaults.ConsumerContext;
 using GraphQL;
 using GraphQL.SystemTextJson;
 using GraphQL.Transport;
+using GraphQL.Types;
 using GraphQL.Validation;
 using GraphQL.Validation.Complexity;
 using GraphQL.Validation.Rules.Custom;
+using GraphQLParser.AST;
 using Microsoft.Extensions.Options;
 
 namespace DataPlatform.Catalog.GraphQL;
@@ -23,6 +27,16 @@ public static class GraphQLApi
     /// <summary>Relaxed escaping, so Vietnamese stays readable in responses.</summary>
     static readonly GraphQLSerializer _serializer = new(new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     static readonly DocumentExecuter _executer = new();
+
+    /// <summary>
+    /// Parsed and validated documents by query text, per schema (a schema is one set of entitlements at one catalog
+    /// generation, so a publish starts afresh). Clients repeat the same few documents with different variables;
+    /// parsing and running the full validation again was most of the cost of a small query. The package that
+    /// usually does this (GraphQL.MemoryCache) is not on the feed, and it would key on the text alone.
+    /// </summary>
+    static readonly ConditionalWeakTable<ISchema, ConcurrentDictionary<string, GraphQLDocument>> _documents = new();
+
+    const int MaxCachedDocuments = 1_000;
 
     public static IEndpointRouteBuilder MapGraphQLApi(this IEndpointRouteBuilder app)
     {
@@ -94,22 +108,39 @@ public static class GraphQLApi
         }
 
         var schema = await schemas.GetAsync(context.GetConsumer().Entitlements, cancellationToken);
+        var documents = _documents.GetValue(schema, _ => new ConcurrentDictionary<string, GraphQLDocument>(StringComparer.Ordinal));
+        documents.TryGetValue(request.Query, out var cached);
+        var complexity = new ComplexityValidationRule(new ComplexityOptions
+        {
+            MaxDepth = options.MaxGraphQLDepth,
+            MaxComplexity = options.MaxGraphQLComplexity,
+            DefaultComplexityImpactDelegate = IntrospectionIsFree,
+        });
         var result = await _executer.ExecuteAsync(execution =>
         {
             execution.Schema = schema;
             execution.Query = request.Query;
+            execution.Document = cached;
             execution.OperationName = request.OperationName;
             execution.Variables = request.Variables;
             execution.RequestServices = context.RequestServices;
             execution.UserContext = new GraphQLUserContext(context.GetConsumer(), request.Query);
             execution.CancellationToken = cancellationToken;
-            execution.ValidationRules = DocumentValidator.CoreRules.Append(new ComplexityValidationRule(new ComplexityOptions
-            {
-                MaxDepth = options.MaxGraphQLDepth,
-                MaxComplexity = options.MaxGraphQLComplexity,
-                DefaultComplexityImpactDelegate = IntrospectionIsFree,
-            }));
+            // A cached document already passed every rule against this schema; only the complexity limit is checked
+            // again, because its cost depends on arguments (first) that variables may change from one request to
+            // the next. The variables themselves are coerced and checked on every request.
+            execution.ValidationRules = cached is null ? [.. DocumentValidator.CoreRules, complexity] : [complexity];
         });
+
+        if (cached is null && result.Executed && result.Document is { } document)
+        {
+            if (documents.Count >= MaxCachedDocuments)
+            {
+                documents.Clear();
+            }
+
+            documents[request.Query] = document;
+        }
 
         // A request that never executed (a syntax or validation error) is a client error under the newer media type;
         // application/json clients always get 200 with the errors array, as the specification allows.

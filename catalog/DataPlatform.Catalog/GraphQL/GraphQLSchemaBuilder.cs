@@ -32,7 +32,12 @@ sealed class GraphQLSchemaBuilder
         _direction.Add("ASC", false, "Smallest first; nulls first.");
         _direction.Add("DESC", true, "Largest first; nulls last.");
         _pageInfo.AddField(new FieldType { Name = "hasNextPage", Type = typeof(NonNullGraphType<BooleanGraphType>), Resolver = Resolve<ConnectionPage>(p => p.Next is not null) });
-        _pageInfo.AddField(new FieldType { Name = "endCursor", Type = typeof(StringGraphType), Resolver = Resolve<ConnectionPage>(p => p.Cursors.Count == 0 ? null : p.Cursors[^1]) });
+        _pageInfo.AddField(new FieldType
+        {
+            Name = "endCursor",
+            Type = typeof(StringGraphType),
+            Resolver = Resolve<ConnectionPage>(p => p.Positions.Count == 0 ? null : KeysetToken.Encode(p.Positions[^1])),
+        });
         foreach (var type in Enum.GetValues<ColumnType>())
         {
             _filters[type] = Filter(type);
@@ -69,11 +74,13 @@ sealed class GraphQLSchemaBuilder
         var record = new ObjectGraphType { Name = typeName, Description = $"A row of “{dataset.Title}”." };
         foreach (var (name, column) in columns)
         {
+            // A node is the row's values in column order (the connection selects every column), read by position.
+            var index = IndexOf(dataset.Columns, column);
             record.AddField(new FieldType
             {
                 Name = name,
                 Type = column.Nullable ? Scalar(column.Type) : typeof(NonNullGraphType<>).MakeGenericType(Scalar(column.Type)),
-                Resolver = Resolve<Dictionary<string, object?>>(row => row[column.Name]),
+                Resolver = Resolve<object?[]>(row => Output(row[index])),
             });
         }
 
@@ -98,7 +105,7 @@ sealed class GraphQLSchemaBuilder
         orderBy.AddField(new FieldType { Name = "direction", ResolvedType = _direction, DefaultValue = false });
 
         var edge = new ObjectGraphType { Name = Unique(typeName + "Edge", _names) };
-        edge.AddField(new FieldType { Name = "cursor", Type = typeof(NonNullGraphType<StringGraphType>), Resolver = Resolve<Edge>(e => e.Cursor) });
+        edge.AddField(new FieldType { Name = "cursor", Type = typeof(NonNullGraphType<StringGraphType>), Resolver = Resolve<Edge>(e => KeysetToken.Encode(e.Position)) });
         edge.AddField(new FieldType { Name = "node", ResolvedType = new NonNullGraphType(record), Resolver = Resolve<Edge>(e => e.Node) });
 
         var connection = new ObjectGraphType { Name = Unique(typeName + "Connection", _names) };
@@ -175,7 +182,10 @@ sealed class GraphQLSchemaBuilder
             plan = plan with { After = KeysetToken.Decode(after, plan.OrderBy.Select(o => o.Expression.Type!.Value).ToList(), "after") };
         }
 
-        return new Connection(plan, _executor, Auditor(dataset, context));
+        // Edges carry a cursor each and pageInfo the last row's; a document that selects neither (nodes, totalCount)
+        // spares reading a position for every row.
+        var positions = context.SubFields?.Values.Any(f => f.Field.Name.StringValue is "edges" or "pageInfo") ?? true;
+        return new Connection(plan, _executor, Auditor(dataset, context), positions);
     }
 
     /// <summary>Records reads of a restricted dataset with the caller and the whole document; nothing for other datasets.</summary>
@@ -396,6 +406,19 @@ sealed class GraphQLSchemaBuilder
         _ => typeof(DateTimeGraphType),
     };
 
+    static int IndexOf(IReadOnlyList<QueryableColumn> columns, QueryableColumn column)
+    {
+        for (var i = 0; i < columns.Count; i++)
+        {
+            if (ReferenceEquals(columns[i], column))
+            {
+                return i;
+            }
+        }
+
+        throw new ArgumentException($"'{column.Name}' is not a column of the dataset.", nameof(column));
+    }
+
     static FuncFieldResolver<object?> Resolve<T>(Func<T, object?> read) => new(context => read((T)context.Source!));
 
     /// <summary>Query errors become GraphQL errors with the message the caller needs.</summary>
@@ -483,7 +506,7 @@ sealed class GraphQLSchemaBuilder
     }
 
     /// <summary>A connection: the plan of the rows, run once however many of its fields the query selects.</summary>
-    sealed class Connection(QueryPlan plan, QueryExecutor executor, Func<long, CancellationToken, Task>? audit)
+    sealed class Connection(QueryPlan plan, QueryExecutor executor, Func<long, CancellationToken, Task>? audit, bool positions)
     {
         Task<ConnectionPage>? _page;
         Task<long>? _count;
@@ -493,26 +516,25 @@ sealed class GraphQLSchemaBuilder
         public Task<ConnectionPage> PageAsync(CancellationToken cancellationToken) =>
             _page ??= Guard(async () =>
             {
-                var result = await executor.ExecuteAsync(plan, cancellationToken);
+                var result = await executor.ExecuteAsync(plan, cancellationToken, everyPosition: positions);
                 if (audit is not null)
                 {
                     await audit(result.Rows.Count, cancellationToken);
                 }
 
-                var nodes = result.Rows.Select(row => result.Columns.Select((c, i) => (c.Name, row[i])).ToDictionary(p => p.Name, p => Output(p.Item2))).ToList();
-                var cursors = result.Positions.Select(KeysetToken.Encode).ToList();
-                return new ConnectionPage(nodes, cursors, result.Next);
+                // Cursors are encoded only for the edges a document asks for, not for every row.
+                return new ConnectionPage(result.Rows, result.Positions, result.Next);
             }).AsTask();
 
         public Task<long> CountAsync(CancellationToken cancellationToken) =>
             _count ??= executor.CountAsync(plan, cancellationToken);
     }
 
-    sealed record Edge(string Cursor, Dictionary<string, object?> Node);
+    sealed record Edge(KeysetPosition Position, object?[] Node);
 
-    sealed record ConnectionPage(List<Dictionary<string, object?>> Nodes, List<string> Cursors, KeysetPosition? Next)
+    sealed record ConnectionPage(IReadOnlyList<object?[]> Nodes, IReadOnlyList<KeysetPosition> Positions, KeysetPosition? Next)
     {
-        public IEnumerable<Edge> Edges => Nodes.Select((n, i) => new Edge(Cursors[i], n));
+        public IEnumerable<Edge> Edges => Nodes.Select((n, i) => new Edge(Positions[i], n));
     }
 }
 

@@ -35,6 +35,9 @@ sealed partial class ODataRowsResult(
         var columns = rows.Columns;
         var names = columns.Select(c => JsonEncodedText.Encode(c.Name, ODataResponses.WriterOptions.Encoder)).ToArray();
         var types = columns.Select(c => c.Type).ToArray();
+        var reader = rows.Reader;
+        var dialect = rows.Dialect;
+        var reads = columns.Select((c, i) => dialect.ReadFor(reader, i, c.Type)).ToArray();
         var body = response.BodyWriter;
         await using var writer = new Utf8JsonWriter(body, ODataResponses.WriterOptions);
         writer.WriteStartObject();
@@ -63,7 +66,7 @@ sealed partial class ODataRowsResult(
                 for (var i = 0; i < names.Length; i++)
                 {
                     writer.WritePropertyName(names[i]);
-                    ODataResponses.WriteValue(writer, rows.Dialect.Read(rows.Reader, i, types[i]), ieee754);
+                    ODataResponses.WriteColumn(writer, reader, i, reads[i], types[i], dialect, ieee754);
                 }
 
                 writer.WriteEndObject();

@@ -10,7 +10,8 @@ namespace DataPlatform.Catalog.Query;
 /// <param name="Columns">The output columns.</param>
 /// <param name="Rows">The rows, values in the order of <paramref name="Columns"/>.</param>
 /// <param name="Next">Where the next page starts, or <c>null</c> on the last page.</param>
-/// <param name="Positions">For row queries, each row's own keyset position (GraphQL gives every edge a cursor).</param>
+/// <param name="Positions">For row queries run with <c>everyPosition</c>, each row's own keyset position (GraphQL gives
+/// every edge a cursor); otherwise empty.</param>
 sealed record QueryResult(IReadOnlyList<OutputColumn> Columns, IReadOnlyList<object?[]> Rows, KeysetPosition? Next, IReadOnlyList<KeysetPosition> Positions);
 
 /// <summary>
@@ -24,8 +25,11 @@ sealed class QueryExecutor(PlatformDatabase database, IOptions<QueryOptions> opt
 
     public SqlDialect Dialect => _dialect;
 
-    /// <summary>Runs the plan and returns its page, with the position of the next page when there is one.</summary>
-    public async Task<QueryResult> ExecuteAsync(QueryPlan plan, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the plan and returns its page, with the position of the next page when there is one, and each row's
+    /// position when <paramref name="everyPosition"/> asks for them (each costs a read and an allocation per row).
+    /// </summary>
+    public async Task<QueryResult> ExecuteAsync(QueryPlan plan, CancellationToken cancellationToken, bool everyPosition = false)
     {
         var limit = plan.IsGrouped ? Math.Min(plan.Take, _options.MaxGroups) : plan.Take;
         if (limit <= 0)
@@ -38,6 +42,7 @@ sealed class QueryExecutor(PlatformDatabase database, IOptions<QueryOptions> opt
         var statement = SqlTranslator.Translate(plan with { Take = limit + 1 }, _dialect);
         var rows = new List<object?[]>();
         var positions = new List<KeysetPosition>();
+        KeysetPosition? last = null;
 
         await using (var open = await OpenAsync(statement, cancellationToken))
         {
@@ -52,9 +57,14 @@ sealed class QueryExecutor(PlatformDatabase database, IOptions<QueryOptions> opt
                 }
 
                 rows.Add(row);
-                if (!plan.IsGrouped)
+                if (!plan.IsGrouped && everyPosition)
                 {
                     positions.Add(ReadPosition(reader, statement));
+                }
+                else if (!plan.IsGrouped && rows.Count == limit)
+                {
+                    // The last row of a full page is where the next page starts, if the extra row shows there is one.
+                    last = ReadPosition(reader, statement);
                 }
             }
         }
@@ -77,8 +87,13 @@ sealed class QueryExecutor(PlatformDatabase database, IOptions<QueryOptions> opt
         }
 
         rows.RemoveAt(rows.Count - 1);
-        positions.RemoveAt(positions.Count - 1);
-        return new QueryResult(statement.Outputs, rows, positions[limit - 1], positions);
+        if (everyPosition)
+        {
+            positions.RemoveAt(positions.Count - 1);
+            last = positions[limit - 1];
+        }
+
+        return new QueryResult(statement.Outputs, rows, last, positions);
     }
 
     /// <summary>

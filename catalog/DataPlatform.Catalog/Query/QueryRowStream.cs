@@ -54,7 +54,13 @@ sealed class QueryRowStream : IAsyncDisposable
         }
 
         Count++;
-        _current = _open.Executor.ReadPosition(_open.Reader, _open.Statement);
+        if (Count == _limit)
+        {
+            // Only the last row of a full page can be where the next page starts; reading every row's position
+            // would cost an allocation and a boxed read per row.
+            _current = _open.Executor.ReadPosition(_open.Reader, _open.Statement);
+        }
+
         return true;
     }
 
