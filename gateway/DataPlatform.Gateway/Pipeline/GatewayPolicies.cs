@@ -1,5 +1,6 @@
 using System.Net;
 using DataPlatform.Gateway.ApiKeys;
+using DataPlatform.Gateway.Downloads;
 using DataPlatform.Gateway.Metering;
 using DataPlatform.Gateway.RateLimiting;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -94,7 +95,10 @@ static class GatewayPolicies
         }
 
         app.UseCors(CorsPolicy);
-        app.UseResponseCompression();
+        // Downloads go out as the catalog made them: it compresses filtered exports itself, and a cached file's
+        // validators, ranges and digest describe its stored bytes. Left unwrapped, a handed-over file is read straight
+        // into the connection's buffers (CountingResponseBody.SendFileAsync) instead of through the compression body.
+        app.UseWhen(context => !DownloadRequests.IsDownload(context.Request), edge => edge.UseResponseCompression());
         return app;
     }
 
