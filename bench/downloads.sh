@@ -51,7 +51,10 @@ catalog_port=$(free_port)
 catalog="http://127.0.0.1:$catalog_port"
 common=(--DataPlatform:DataDirectory="$data" --DataPlatform:CatalogUrl="$catalog" --Logging:LogLevel:Default=Warning
   --Logging:Console:FormatterName=simple --Gateway:Anonymous:BurstPerSecond=100000 --Gateway:Anonymous:RequestsPerMinute=1000000)
-dotnet "$catalog_dll" "${common[@]}" --Catalog:SeedSampleData=false --Catalog:SpoolDirectory="$work" >"$work/catalog.log" 2>&1 &
+# No download files are built after a publish here (PrebuildFormats empty), so that the first download measures
+# how long a file takes to materialise.
+dotnet "$catalog_dll" "${common[@]}" --Catalog:SeedSampleData=false --Catalog:SpoolDirectory="$work" --Catalog:Downloads:PrebuildFormats= \
+  >"$work/catalog.log" 2>&1 &
 catalog_pid=$!; pids+=("$catalog_pid")
 wait_ready "$catalog"
 secret=$(cat "$data/consumer-context.secret")
@@ -104,8 +107,10 @@ four_streams() {
   echo "4 * $size / ($end - $start) / 1048576" | bc -l
 }
 
-# CPU time (ns) the processes $@ have used so far, all threads; less noisy than MB/s on a shared machine.
-cpu_ns() { for pid in "$@"; do cat /proc/"$pid"/task/*/schedstat 2>/dev/null; done | awk '{ s += $1 } END { printf "%.0f", s }'; }
+# CPU time (ns) the processes $@ have used so far, threads that have ended included (user + system time from
+# /proc/PID/stat); less noisy than MB/s on a shared machine.
+ticks=$(getconf CLK_TCK)
+cpu_ns() { for pid in "$@"; do cut -d' ' -f14,15 "/proc/$pid/stat"; done | awk -v tick="$ticks" '{ s += $1 + $2 } END { printf "%.0f", s * 1e9 / tick }'; }
 
 # Interleaved rounds over the setups ("URL PID…" each: where to download and which processes serve it), the order
 # rotating each round; prints, for each setup in the order given, the medians of one stream and of four streams
