@@ -28,6 +28,23 @@ static class DownloadFormats
         }
     }
 
+    /// <summary>A comma-separated list of extensions (spaces allowed, empty for none), or <c>null</c> when one is not a format.</summary>
+    public static IReadOnlyList<DownloadFormat>? TryParseList(string? list)
+    {
+        var formats = new List<DownloadFormat>();
+        foreach (var extension in (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!TryParse(extension, out var format))
+            {
+                return null;
+            }
+
+            formats.Add(format);
+        }
+
+        return formats.Distinct().ToList();
+    }
+
     public static string Extension(this DownloadFormat format) => format switch
     {
         DownloadFormat.Csv => "csv",

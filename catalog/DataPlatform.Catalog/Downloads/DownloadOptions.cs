@@ -31,6 +31,14 @@ public sealed class DownloadOptions
     [Range(1, 10_000_000)]
     public int ParquetRowGroupSize { get; set; } = 128 * 1024;
 
+    /// <summary>
+    /// The formats whose whole-version file is built in the background as soon as a version is published, comma
+    /// separated (csv, ndjson, json, parquet, xlsx), so that the first download is already a file send. Empty builds
+    /// nothing ahead: each file is then built by its first download. CSV by default, because it is what most people
+    /// download and the cheapest file to write; the others are built on demand.
+    /// </summary>
+    public string PrebuildFormats { get; set; } = "csv";
+
     /// <summary>How often cached files of dropped versions and deleted datasets are removed.</summary>
     [Range(1, 1440)]
     public int SweepEveryMinutes { get; set; } = 10;

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.IO.Compression;
+using System.Runtime.CompilerServices;
 using DataPlatform.Catalog.Datasets;
 using DataPlatform.Catalog.Publishing;
 using DataPlatform.Catalog.Query;
@@ -9,7 +10,6 @@ using DataPlatform.Contracts.Downloads;
 using DataPlatform.Contracts.Problems;
 using DataPlatform.ServiceDefaults.ConsumerContext;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace DataPlatform.Catalog.Downloads;
@@ -34,8 +34,8 @@ public static partial class DownloadsApi
     }
 
     static async Task<IResult> DownloadAsync(
-        string id, string format, HttpContext context, DatasetStore store, ExportReader reader, MaterialisedFiles files,
-        QueryAuditLog audit, IOptions<DownloadOptions> options, CancellationToken cancellationToken)
+        string id, string format, HttpContext context, DatasetStore store, ExportReader reader, WholeVersionFiles files,
+        QueryAuditLog audit, CancellationToken cancellationToken)
     {
         var parts = format.Split('.');
         var companion = parts is [_, "sha256" or "jws"] ? parts[1] : null;
@@ -88,22 +88,23 @@ public static partial class DownloadsApi
                 "Digests and signatures exist for whole versions only. Leave out $filter, $select and the other options, or verify a filtered export against the signed whole file.");
         }
 
-        if (view.AccessLevel == AccessLevel.Restricted && !HttpMethods.IsHead(context.Request.Method))
-        {
-            await audit.RecordAsync(consumer, id, "download", context.Request.Path + context.Request.QueryString, request.Full ? view.RowCount : -1, cancellationToken);
-        }
-
-        var settings = new ExportSettings(bom, options.Value.XlsxRowsPerSheet, options.Value.ParquetRowGroupSize);
+        var audited = view.AccessLevel == AccessLevel.Restricted && !HttpMethods.IsHead(context.Request.Method);
+        var query = context.Request.Path + context.Request.QueryString;
         var open = view.AccessLevel == AccessLevel.Open;
         if (!request.Full)
         {
-            return new StreamedExport(reader, request.Plan, downloadFormat, settings, $"{id}-v{view.Version}-export.{downloadFormat.Extension()}", open);
+            // How many rows a filter lets through is known only once the export has run, so its audit entry is written
+            // when the export ends: finished, failed or abandoned, with the rows that were read for the client.
+            Func<long, Task>? recordRows = audited ? rows => audit.RecordAsync(consumer, id, "download", query, rows, CancellationToken.None) : null;
+            return new StreamedExport(reader, request.Plan, downloadFormat, files.Settings(bom), $"{id}-v{view.Version}-export.{downloadFormat.Extension()}", open, recordRows);
         }
 
-        // Callers who see the personal and sensitive columns get a file of their own; everyone else shares the public one.
-        var withProtected = view.Columns.Count == source.Columns.Count && source.Columns.Any(c => c.IsProtected);
-        var key = new FileKey(id, view.Version, view.TableName, withProtected, downloadFormat, downloadFormat != DownloadFormat.Csv || bom);
-        var file = await files.GetAsync(key, (stream, token) => ExportWriters.WriteAsync(downloadFormat, reader.Open(request.Plan), stream, settings, token), cancellationToken);
+        if (audited)
+        {
+            await audit.RecordAsync(consumer, id, "download", query, view.RowCount, cancellationToken);
+        }
+
+        var file = await files.GetAsync(source, view, request.Plan, downloadFormat, bom, cancellationToken);
         context.Response.Headers.CacheControl = open ? "public, max-age=3600" : "private, max-age=3600";
         return companion switch
         {
@@ -151,13 +152,11 @@ public static partial class DownloadsApi
     static async Task<(QueryableDataset? Dataset, ProblemHttpResult? Problem)> VersionAsync(
         Dataset dataset, string requested, DatasetStore store, CancellationToken cancellationToken)
     {
-        var title = dataset.Metadata.Title.Vi ?? dataset.Metadata.Title.En ?? dataset.Id;
         if (requested.Length == 0 || (int.TryParse(requested, out var asked) && asked == dataset.CurrentVersion && dataset.CurrentTable is not null))
         {
-            return dataset.CurrentTable is null
-                ? (null, Problem(StatusCodes.Status404NotFound, ProblemTypes.NotFound, "Nothing published yet", $"Dataset '{dataset.Id}' has no published version yet."))
-                : (new QueryableDataset(dataset.Id, title, dataset.Metadata.AccessLevel, dataset.CurrentTable, dataset.CurrentVersion, dataset.RowCount,
-                    dataset.Columns.Select(CatalogQueryableDatasets.ToQueryable).ToArray()), null);
+            return CurrentVersion(dataset) is { } current
+                ? (current, null)
+                : (null, Problem(StatusCodes.Status404NotFound, ProblemTypes.NotFound, "Nothing published yet", $"Dataset '{dataset.Id}' has no published version yet."));
         }
 
         if (!int.TryParse(requested, out var number) || number < 1)
@@ -176,9 +175,17 @@ public static partial class DownloadsApi
         return found.TableName is null
             ? (null, Problem(StatusCodes.Status410Gone, CatalogProblems.VersionNotRetained, "Version no longer retained",
                 $"Version {number} of '{dataset.Id}' was dropped by the retention policy."))
-            : (new QueryableDataset(dataset.Id, title, dataset.Metadata.AccessLevel, found.TableName, found.Version, found.RowCount,
+            : (new QueryableDataset(dataset.Id, Title(dataset), dataset.Metadata.AccessLevel, found.TableName, found.Version, found.RowCount,
                 found.Columns.Select(CatalogQueryableDatasets.ToQueryable).ToArray()), null);
     }
+
+    /// <summary>The queryable view of the dataset's current version, or <c>null</c> when nothing is published yet.</summary>
+    internal static QueryableDataset? CurrentVersion(Dataset dataset) => dataset.CurrentTable is null
+        ? null
+        : new QueryableDataset(dataset.Id, Title(dataset), dataset.Metadata.AccessLevel, dataset.CurrentTable, dataset.CurrentVersion, dataset.RowCount,
+            dataset.Columns.Select(CatalogQueryableDatasets.ToQueryable).ToArray());
+
+    static string Title(Dataset dataset) => dataset.Metadata.Title.Vi ?? dataset.Metadata.Title.En ?? dataset.Id;
 
     static bool TryBom(string value, out bool bom)
     {
@@ -204,10 +211,14 @@ public static partial class DownloadsApi
     /// <summary>
     /// A filtered export, written while the rows are read. Text formats are compressed with br or gzip when the
     /// client accepts it. Parquet's footer and statistics come at the end of the file, so a filtered Parquet export
-    /// is spooled to a temporary file on disk (never memory) and sent from there.
+    /// is spooled to a temporary file on disk (never memory) and sent from there. When <paramref name="recordRows"/> is
+    /// given, it is called once the export ends, with the number of rows read for it.
     /// </summary>
-    sealed partial class StreamedExport(ExportReader reader, QueryPlan plan, DownloadFormat format, ExportSettings settings, string name, bool open) : IResult
+    sealed partial class StreamedExport(
+        ExportReader reader, QueryPlan plan, DownloadFormat format, ExportSettings settings, string name, bool open, Func<long, Task>? recordRows) : IResult
     {
+        long _rows;
+
         public async Task ExecuteAsync(HttpContext context)
         {
             var response = context.Response;
@@ -233,6 +244,22 @@ public static partial class DownloadsApi
 
             try
             {
+                await WriteAsync(context, encoding, cancellationToken);
+            }
+            finally
+            {
+                if (recordRows is not null)
+                {
+                    await recordRows(_rows);
+                }
+            }
+        }
+
+        async Task WriteAsync(HttpContext context, string? encoding, CancellationToken cancellationToken)
+        {
+            var response = context.Response;
+            try
+            {
                 if (format == DownloadFormat.Parquet)
                 {
                     await SpoolAsync(context, cancellationToken);
@@ -245,7 +272,7 @@ public static partial class DownloadsApi
                     "gzip" => (Stream)new GZipStream(response.Body, CompressionLevel.Fastest, leaveOpen: true),
                     _ => null,
                 };
-                await ExportWriters.WriteAsync(format, reader.Open(plan), compressed ?? response.Body, settings, cancellationToken);
+                await ExportWriters.WriteAsync(format, Rows(), compressed ?? response.Body, settings, cancellationToken);
             }
             catch (Exception e) when (e is QueryException or DbException && !response.HasStarted)
             {
@@ -268,10 +295,26 @@ public static partial class DownloadsApi
             Directory.CreateDirectory(spool);
             await using var file = new FileStream(Path.Combine(spool, Guid.NewGuid().ToString("N") + ".parquet"), FileMode.CreateNew, FileAccess.ReadWrite,
                 FileShare.None, 1 << 16, FileOptions.Asynchronous | FileOptions.DeleteOnClose);
-            await ExportWriters.WriteAsync(format, reader.Open(plan), file, settings, cancellationToken);
+            await ExportWriters.WriteAsync(format, Rows(), file, settings, cancellationToken);
             context.Response.ContentLength = file.Length;
             file.Position = 0;
             await file.CopyToAsync(context.Response.Body, cancellationToken);
+        }
+
+        /// <summary>The export's rows, counted as the writer takes them.</summary>
+        ExportRows Rows()
+        {
+            var rows = reader.Open(plan);
+            return rows with { Rows = CountAsync(rows.Rows) };
+        }
+
+        async IAsyncEnumerable<object?[]> CountAsync(IAsyncEnumerable<object?[]> rows, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            await foreach (var row in rows.WithCancellation(cancellationToken))
+            {
+                _rows++;
+                yield return row;
+            }
         }
 
         static string? Negotiate(HttpRequest request)

@@ -1,4 +1,5 @@
 using DataPlatform.Catalog.Datasets;
+using DataPlatform.Catalog.Downloads;
 using DataPlatform.ServiceDefaults.ConsumerContext;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -20,7 +21,8 @@ public static class PublishingApi
     }
 
     static async Task<Results<Created<PublishResult>, ProblemHttpResult>> PublishAsync(
-        string id, HttpContext context, DatasetPublisher publisher, IOptions<CatalogOptions> options, CancellationToken cancellationToken)
+        string id, HttpContext context, DatasetPublisher publisher, DownloadPrebuilder downloads, IOptions<CatalogOptions> options,
+        CancellationToken cancellationToken)
     {
         if (CallerAccess.RequirePublisher(context) is { } refused)
         {
@@ -47,6 +49,7 @@ public static class PublishingApi
         try
         {
             var result = await publisher.PublishAsync(id, context.Request.Body, context.GetConsumer().ConsumerId, cancellationToken);
+            downloads.Schedule(result.DatasetId);
             return TypedResults.Created($"/api/v1/datasets/{Uri.EscapeDataString(id)}/versions/{result.Version}", result);
         }
         catch (PublishFailure failure)

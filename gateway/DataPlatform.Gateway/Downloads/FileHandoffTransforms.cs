@@ -1,7 +1,6 @@
 using DataPlatform.Contracts.Downloads;
 using DataPlatform.Contracts.Problems;
 using DataPlatform.ServiceDefaults.Configuration;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
@@ -49,7 +48,7 @@ sealed partial class FileHandoffTransforms(IOptions<FileHandoffOptions> options,
     {
         var request = context.HttpContext.Request;
         if ((HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
-            && request.Path.Value?.Contains("/download.", StringComparison.Ordinal) == true
+            && DownloadRequests.IsDownload(request)
             && Directory.Exists(_root))
         {
             context.ProxyRequest.Headers.Remove(FileHandoff.OfferHeader);
@@ -86,12 +85,6 @@ sealed partial class FileHandoffTransforms(IOptions<FileHandoffOptions> options,
         var entityTag = headers.ETag;
         var lastModified = headers.LastModified;
         response.ContentLength = null;
-        // The file's validators, ranges and digest describe its stored bytes; compressing them here would break all three.
-        if (context.HttpContext.Features.Get<IHttpsCompressionFeature>() is { } compression)
-        {
-            compression.Mode = HttpsCompressionMode.DoNotCompress;
-        }
-
         await TypedResults.PhysicalFile(path, contentType, fileDownloadName: null, lastModified, entityTag, enableRangeProcessing: true)
             .ExecuteAsync(context.HttpContext);
     }

@@ -10,6 +10,8 @@ namespace DataPlatform.Gateway.Metering;
 /// </summary>
 sealed class CountingResponseBody(IHttpResponseBodyFeature inner) : Stream, IHttpResponseBodyFeature
 {
+    const int FileChunkSize = 64 * 1024;
+
     CountingPipeWriter? _writer;
 
     public long Bytes { get; private set; }
@@ -24,8 +26,50 @@ sealed class CountingResponseBody(IHttpResponseBodyFeature inner) : Stream, IHtt
 
     public Task StartAsync(CancellationToken cancellationToken = default) => inner.StartAsync(cancellationToken);
 
-    public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default) =>
-        SendFileFallback.SendFileAsync(this, path, offset, count, cancellationToken);
+    /// <summary>
+    /// Sends a region of a file by reading it straight into the server's response buffers, 64 KiB at a time, and
+    /// counts each chunk as it is handed over. The server's own send-file would be no faster: Kestrel has no
+    /// sendfile(2) and copies through ASP.NET's stream fallback, a 16 KiB buffer with a thread-pool hop per read.
+    /// Reading into the pipe's memory saves that copy and the hops (bench/downloads.sh measures the difference).
+    /// </summary>
+    public async Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default)
+    {
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.SequentialScan);
+        var length = RandomAccess.GetLength(file);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(offset, length);
+        var remaining = count ?? length - offset;
+        ArgumentOutOfRangeException.ThrowIfNegative(remaining, nameof(count));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(remaining, length - offset, nameof(count));
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // Headers first, so that every chunk goes into the connection's own buffers rather than a staging copy.
+        await inner.StartAsync(cancellationToken);
+        var writer = inner.Writer;
+        while (remaining > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var memory = writer.GetMemory(FileChunkSize);
+            // A synchronous read on purpose: on Linux .NET runs an "asynchronous" file read as this same blocking
+            // read on a pool thread, so awaiting one would only add a thread hop per chunk.
+            var read = RandomAccess.Read(file, memory.Span[..(int)Math.Min(memory.Length, remaining)], offset);
+            if (read == 0)
+            {
+                throw new IOException($"The file {path} ended {remaining} bytes before the range to send.");
+            }
+
+            writer.Advance(read);
+            Bytes += read;
+            offset += read;
+            remaining -= read;
+            var flushed = await writer.FlushAsync(cancellationToken);
+            if (flushed.IsCompleted || flushed.IsCanceled)
+            {
+                // The client has gone: nothing more can be sent, and nothing more is counted.
+                return;
+            }
+        }
+    }
 
     public Task CompleteAsync() => inner.CompleteAsync();
 

@@ -1,5 +1,6 @@
 using System.Net;
 using DataPlatform.Gateway.ApiKeys;
+using DataPlatform.Gateway.Downloads;
 using DataPlatform.Gateway.Metering;
 using DataPlatform.Gateway.RateLimiting;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -97,7 +98,10 @@ static class GatewayPolicies
         // CORS concerns browsers, which always send Origin; the middleware resolves its policy provider from a
         // request scope, so requests without Origin (servers, scripts, BI tools) skip it and the scope.
         app.UseWhen(context => context.Request.Headers.ContainsKey(HeaderNames.Origin), cors => cors.UseCors(CorsPolicy));
-        app.UseResponseCompression();
+        // Downloads go out as the catalog made them: it compresses filtered exports itself, and a cached file's
+        // validators, ranges and digest describe its stored bytes. Left unwrapped, a handed-over file is read straight
+        // into the connection's buffers (CountingResponseBody.SendFileAsync) instead of through the compression body.
+        app.UseWhen(context => !DownloadRequests.IsDownload(context.Request), edge => edge.UseResponseCompression());
         return app;
     }
 

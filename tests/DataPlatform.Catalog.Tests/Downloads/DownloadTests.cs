@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using DataPlatform.Contracts.Access;
@@ -191,6 +192,34 @@ public abstract class DownloadTests(CatalogPlatformFixture platform)
 
         Assert.Equal(4, old.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.EndsWith("99,Mới,1,1,true,2025-01-01,2025-01-01T00:00:00Z\r\n", current, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Downloads_of_restricted_data_are_audited_with_the_rows_they_carried()
+    {
+        var csv = new StringBuilder("ma,ten\n");
+        for (var i = 0; i < 500; i++)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $"{i},Hộ số {i}\n");
+        }
+
+        var id = await PublishTypedAsync(access: "restricted", columns: [CatalogTestData.Column("ma", "integer", key: true), CatalogTestData.Column("ten", "string")],
+            csv: csv.ToString());
+        using var entitled = platform.Entitled(Entitlements.Dataset(id));
+        using var admin = platform.CreateCatalogClient(PlatformFixture.Consumer("acct-admin", Roles.Admin));
+
+        var whole = await entitled.GetStringAsync($"/api/v1/datasets/{id}/download.csv?bom=false");
+        var filtered = await entitled.GetStringAsync($"/api/v1/datasets/{id}/download.csv?bom=false&$filter=ma lt 42");
+        var json = await entitled.GetByteArrayAsync($"/api/v1/datasets/{id}/download.json?$filter=ma ge 490&$select=ten");
+        var entries = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/query-audit?datasetId={id}");
+
+        Assert.Equal(501, whole.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal(43, filtered.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal(10, JsonDocument.Parse(json).RootElement.GetArrayLength());
+        // Newest first: every download is in the log with the rows it carried, filtered ones included.
+        Assert.Equal([10, 42, 500], entries.EnumerateArray().Select(e => e.GetProperty("rows").GetInt64()));
+        Assert.All(entries.EnumerateArray(), e => Assert.Equal("download", e.GetProperty("frontDoor").GetString()));
+        Assert.Contains("ma lt 42", Uri.UnescapeDataString(entries[1].GetProperty("query").GetString()!), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -15,7 +15,8 @@ namespace DataPlatform.Gateway.Tests.Downloads;
 /// </summary>
 public abstract class FileHandoffTests(PlatformFixture platform)
 {
-    static readonly byte[] _content = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 2000).Select(i => $"{i},Xã {i}\r\n")));
+    // Several times the gateway's 64 KiB send chunk, so that whole files and ranges cross chunk boundaries.
+    static readonly byte[] _content = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 20_000).Select(i => $"{i},Xã {i}\r\n")));
 
     async Task<(GatewayScenario Scenario, RunningGateway Gateway, string Folder)> StartAsync()
     {
@@ -54,6 +55,20 @@ public abstract class FileHandoffTests(PlatformFixture platform)
         Assert.Equal(HttpStatusCode.PartialContent, range.StatusCode);
         Assert.Equal(_content[100..200], await range.Content.ReadAsByteArrayAsync());
 
+        // A resumed transfer from the middle of the second chunk to the end.
+        using var resumeRequest = new HttpRequestMessage(HttpMethod.Get, url);
+        resumeRequest.Headers.Range = new RangeHeaderValue(100_000, null);
+        using var resume = await client.SendAsync(resumeRequest);
+        Assert.Equal(HttpStatusCode.PartialContent, resume.StatusCode);
+        Assert.Equal(_content[100_000..], await resume.Content.ReadAsByteArrayAsync());
+
+        // A browser asks for compression; the file still goes out as stored, so that its validators and digest hold.
+        using var compressedRequest = new HttpRequestMessage(HttpMethod.Get, url);
+        compressedRequest.Headers.AcceptEncoding.ParseAdd("gzip, br");
+        using var uncompressed = await client.SendAsync(compressedRequest);
+        Assert.Empty(uncompressed.Content.Headers.ContentEncoding);
+        Assert.Equal(_content, await uncompressed.Content.ReadAsByteArrayAsync());
+
         using var beyondRequest = new HttpRequestMessage(HttpMethod.Get, url);
         beyondRequest.Headers.Range = new RangeHeaderValue(_content.Length, null);
         using var beyond = await client.SendAsync(beyondRequest);
@@ -64,13 +79,13 @@ public abstract class FileHandoffTests(PlatformFixture platform)
         using var notModified = await client.SendAsync(conditional);
         Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
 
-        // The sent bytes are what the plan's byte quota is charged with: the whole file and the 100-byte range (the
-        // 304 and the 416 carry no file bytes).
+        // The sent bytes are what the plan's byte quota is charged with: the file twice, the 100-byte range and the
+        // resumed tail (the 304 and the 416 carry no file bytes).
         var usage = RedisKeys.Usage(descriptor.ConsumerId, DateTimeOffset.UtcNow);
         await GatewayScenario.EventuallyAsync(
-            async () => (long)await scenario.Database.HashGetAsync(usage, UsageField.Requests(null, "2xx")) == 2,
+            async () => (long)await scenario.Database.HashGetAsync(usage, UsageField.Requests(null, "2xx")) == 4,
             TimeSpan.FromSeconds(10), "the downloads to be metered");
-        Assert.Equal(_content.Length + 100, (long)await scenario.Database.HashGetAsync(usage, UsageField.Bytes(null, "2xx")));
+        Assert.Equal(2 * _content.Length + 100 + (_content.Length - 100_000), (long)await scenario.Database.HashGetAsync(usage, UsageField.Bytes(null, "2xx")));
     }
 
     [Fact]
