@@ -1,7 +1,5 @@
-using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using DataPlatform.Contracts;
@@ -40,26 +38,7 @@ public sealed class CatalogScenario : IAsyncDisposable
     public HttpClient Client(string? key = null)
     {
         var source = GatewayScenario.UniqueLoopback();
-        var client = new HttpClient(new SocketsHttpHandler
-        {
-            ActivityHeadersPropagator = null,
-            ConnectCallback = async (context, cancellationToken) =>
-            {
-                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                try
-                {
-                    socket.Bind(new IPEndPoint(source, 0));
-                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        })
-        { BaseAddress = new Uri(_platform.Platform.GatewayUrl) };
+        var client = new HttpClient(GatewayScenario.HandlerFrom(source)) { BaseAddress = new Uri(_platform.Platform.GatewayUrl) };
         if (key is not null)
         {
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("ApiKey", key);

@@ -81,7 +81,11 @@ public sealed class GatewayScenario : IAsyncDisposable
     /// test's anonymous calls are limited apart from every other test's (all of loopback reaches the gateway).
     /// </summary>
     public static HttpClient ClientFrom(RunningGateway gateway, IPAddress source) =>
-        new(new SocketsHttpHandler
+        new(HandlerFrom(source)) { BaseAddress = new Uri(gateway.Url) };
+
+    /// <summary>A handler whose connections come from <paramref name="source"/> (see <see cref="ClientFrom"/>).</summary>
+    public static SocketsHttpHandler HandlerFrom(IPAddress source) =>
+        new SocketsHttpHandler
         {
             ActivityHeadersPropagator = null,
             ConnectCallback = async (context, cancellationToken) =>
@@ -99,8 +103,7 @@ public sealed class GatewayScenario : IAsyncDisposable
                     throw;
                 }
             },
-        })
-        { BaseAddress = new Uri(gateway.Url) };
+        };
 
     /// <summary>A loopback address no other test uses.</summary>
     public static IPAddress UniqueLoopback() =>
