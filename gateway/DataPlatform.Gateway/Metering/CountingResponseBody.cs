@@ -6,13 +6,16 @@ namespace DataPlatform.Gateway.Metering;
 /// <summary>
 /// Counts the response body bytes of a request as they pass, without buffering: the body still streams
 /// straight through to the client. It sits inside response compression, so it counts the data sent, not
-/// its compressed size, which keeps a bill independent of the client's Accept-Encoding.
+/// its compressed size, which keeps a bill independent of the client's Accept-Encoding. With a gate, nothing
+/// passes before the gate opens, and everything is dropped (and not counted) if it stays shut.
 /// </summary>
-sealed class CountingResponseBody(IHttpResponseBodyFeature inner) : Stream, IHttpResponseBodyFeature
+sealed class CountingResponseBody(IHttpResponseBodyFeature inner, IResponseGate? gate = null) : Stream, IHttpResponseBodyFeature
 {
     const int FileChunkSize = 64 * 1024;
 
     CountingPipeWriter? _writer;
+    IResponseGate? _gate = gate;
+    bool _shut;
 
     public long Bytes { get; private set; }
 
@@ -24,7 +27,33 @@ sealed class CountingResponseBody(IHttpResponseBodyFeature inner) : Stream, IHtt
 
     public void DisableBuffering() => inner.DisableBuffering();
 
-    public Task StartAsync(CancellationToken cancellationToken = default) => inner.StartAsync(cancellationToken);
+    public Task StartAsync(CancellationToken cancellationToken = default) =>
+        _gate is null ? inner.StartAsync(cancellationToken) : GatedAsync(() => inner.StartAsync(cancellationToken));
+
+    /// <summary>Whether bytes may pass: the gate, if any, is asked once and its answer kept.</summary>
+    async ValueTask<bool> PassAsync()
+    {
+        if (_gate is { } gate)
+        {
+            var open = await gate.PassAsync();
+            _shut = !open;
+            _gate = null;
+        }
+
+        return !_shut;
+    }
+
+    // Kestrel refuses synchronous writes by default and YARP writes asynchronously, so this blocks only for a
+    // caller that chose synchronous I/O, and only until the decision is in.
+    bool Pass() => _gate is null ? !_shut : PassAsync().AsTask().GetAwaiter().GetResult();
+
+    async Task GatedAsync(Func<Task> operation)
+    {
+        if (await PassAsync())
+        {
+            await operation();
+        }
+    }
 
     /// <summary>
     /// Sends a region of a file by reading it straight into the server's response buffers, 64 KiB at a time, and
@@ -34,6 +63,11 @@ sealed class CountingResponseBody(IHttpResponseBodyFeature inner) : Stream, IHtt
     /// </summary>
     public async Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default)
     {
+        if (!await PassAsync())
+        {
+            return;
+        }
+
         using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.SequentialScan);
         var length = RandomAccess.GetLength(file);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
@@ -71,7 +105,7 @@ sealed class CountingResponseBody(IHttpResponseBodyFeature inner) : Stream, IHtt
         }
     }
 
-    public Task CompleteAsync() => inner.CompleteAsync();
+    public Task CompleteAsync() => _gate is null && !_shut ? inner.CompleteAsync() : GatedAsync(inner.CompleteAsync);
 
     internal void Count(long bytes) => Bytes += bytes;
 
@@ -85,9 +119,16 @@ sealed class CountingResponseBody(IHttpResponseBodyFeature inner) : Stream, IHtt
 
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-    public override void Flush() => inner.Stream.Flush();
+    public override void Flush()
+    {
+        if (Pass())
+        {
+            inner.Stream.Flush();
+        }
+    }
 
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner.Stream.FlushAsync(cancellationToken);
+    public override Task FlushAsync(CancellationToken cancellationToken) =>
+        _gate is null && !_shut ? inner.Stream.FlushAsync(cancellationToken) : GatedAsync(() => inner.Stream.FlushAsync(cancellationToken));
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
@@ -95,16 +136,15 @@ sealed class CountingResponseBody(IHttpResponseBodyFeature inner) : Stream, IHtt
 
     public override void SetLength(long value) => throw new NotSupportedException();
 
-    public override void Write(byte[] buffer, int offset, int count)
-    {
-        inner.Stream.Write(buffer, offset, count);
-        Bytes += count;
-    }
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        inner.Stream.Write(buffer);
-        Bytes += buffer.Length;
+        if (Pass())
+        {
+            inner.Stream.Write(buffer);
+            Bytes += buffer.Length;
+        }
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -112,16 +152,35 @@ sealed class CountingResponseBody(IHttpResponseBodyFeature inner) : Stream, IHtt
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        if (_gate is not null || _shut)
+        {
+            return GatedWriteAsync(buffer, cancellationToken);
+        }
+
         Bytes += buffer.Length;
         return inner.Stream.WriteAsync(buffer, cancellationToken);
     }
 
+    async ValueTask GatedWriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
+        if (await PassAsync())
+        {
+            Bytes += buffer.Length;
+            await inner.Stream.WriteAsync(buffer, cancellationToken);
+        }
+    }
+
     sealed class CountingPipeWriter(PipeWriter inner, CountingResponseBody owner) : PipeWriter
     {
+        byte[]? _dropped;
+
         public override void Advance(int bytes)
         {
-            inner.Advance(bytes);
-            owner.Count(bytes);
+            if (!owner._shut)
+            {
+                inner.Advance(bytes);
+                owner.Count(bytes);
+            }
         }
 
         public override void CancelPendingFlush() => inner.CancelPendingFlush();
@@ -130,10 +189,24 @@ sealed class CountingResponseBody(IHttpResponseBodyFeature inner) : Stream, IHtt
 
         public override ValueTask CompleteAsync(Exception? exception = null) => inner.CompleteAsync(exception);
 
-        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) => inner.FlushAsync(cancellationToken);
+        public override async ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) =>
+            await owner.PassAsync() ? await inner.FlushAsync(cancellationToken) : default;
 
-        public override Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
+        // Memory handed out is written before any flush, so the gate is asked here; a shut gate gets a scratch buffer.
+        public override Memory<byte> GetMemory(int sizeHint = 0) =>
+            owner.Pass() ? inner.GetMemory(sizeHint) : Dropped(sizeHint);
 
-        public override Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
+        public override Span<byte> GetSpan(int sizeHint = 0) =>
+            owner.Pass() ? inner.GetSpan(sizeHint) : Dropped(sizeHint);
+
+        byte[] Dropped(int sizeHint) =>
+            _dropped is { } dropped && dropped.Length >= Math.Max(sizeHint, 1) ? dropped : _dropped = new byte[Math.Max(sizeHint, 4096)];
     }
+}
+
+/// <summary>Decides, before the first byte of a response leaves, whether it may leave at all.</summary>
+interface IResponseGate
+{
+    /// <summary><c>true</c> to let the response through; <c>false</c> when the gate answered the request itself.</summary>
+    ValueTask<bool> PassAsync();
 }

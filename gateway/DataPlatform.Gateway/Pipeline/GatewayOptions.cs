@@ -38,6 +38,15 @@ public sealed class GatewayOptions
     /// <summary>Origins allowed to call the public APIs from a browser; <c>*</c> allows any.</summary>
     public List<string> CorsOrigins { get; set; } = ["*"];
 
+    /// <summary>
+    /// Whether a read (GET or HEAD, not a download, not restricted data) by a consumer well inside its limits goes
+    /// upstream while its limiter decision is on its way, rather than after it. The decision is the same either way,
+    /// and nothing of the response leaves before it: the Redis round trip overlaps the upstream's instead of adding
+    /// to it. The price is an upstream answer thrown away when another instance used up the consumer's room in the
+    /// meantime. Off, every request waits for its decision.
+    /// </summary>
+    public bool ForwardWhileDeciding { get; set; } = true;
+
     /// <summary>How the gateway talks to Redis on the request path.</summary>
     [Required]
     public RedisResilience Redis { get; set; } = new();

@@ -78,35 +78,80 @@ sealed partial class PolicyStep(
             ? new LimitPolicy(_options.Anonymous.BurstPerSecond, _options.Anonymous.RequestsPerMinute, 0, 0)
             : new LimitPolicy(limits.BurstPerSecond, limits.RequestsPerMinute, limits.MonthlyRequests, limits.MonthlyBytes);
 
-        var (allowed, charged, month, rejection) = await LimitAsync(context, consumerId, policy, descriptor is not null);
-        if (!allowed)
+        var keyed = descriptor is not null;
+        if (_options.ForwardWhileDeciding && MayForwardWhileDeciding(context.Request, dataset) && limiter.HasHeadroom(consumerId, policy))
         {
-            if (rejection is not null)
+            // The consumer is well inside its limits: the request goes upstream while its decision is on its way, and
+            // its response is held at the first byte until the decision is in (see HeldResponse).
+            var held = new HeldResponse(context, LimitAsync(consumerId, policy, keyed));
+            await ForwardAsync(context, next, clientIp, descriptor, dataset, held, default);
+            return;
+        }
+
+        var verdict = await LimitAsync(consumerId, policy, keyed);
+        verdict.WriteHeaders(context.Response.Headers);
+        if (!verdict.Allowed)
+        {
+            if (verdict.Rejection is not null)
             {
-                await rejection.ExecuteAsync(context);
+                await verdict.Rejection.ExecuteAsync(context);
             }
 
             return;
         }
 
+        await ForwardAsync(context, next, clientIp, descriptor, dataset, null, verdict);
+    }
+
+    /// <summary>
+    /// Hands the request to the upstream with its consumer context, counting the response for metering. With a held
+    /// response, the verdict arrives on the way; a refused request is answered by its refusal and not metered.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    async ValueTask ForwardAsync(HttpContext context, Func<Task> next, string clientIp, ApiKeyDescriptor? descriptor,
+        DatasetDescriptor? dataset, HeldResponse? held, Verdict verdict)
+    {
         var (consumer, signed) = descriptor is null
             ? signedContexts.ForAnonymous(clientIp)
             : signedContexts.ForKey(descriptor, clientIp);
         context.Features.Set(consumer);
         context.Features.Set(signed);
 
-        var body = new CountingResponseBody(context.Features.GetRequiredFeature<IHttpResponseBodyFeature>());
+        var body = new CountingResponseBody(context.Features.GetRequiredFeature<IHttpResponseBodyFeature>(), held);
         context.Features.Set<IHttpResponseBodyFeature>(body);
         try
         {
             await next();
+            if (held is not null)
+            {
+                // A response without a body (or YARP's own error status) has not passed the gate yet.
+                await held.PassAsync();
+            }
         }
         finally
         {
             context.Features.Set(body.InnerFeature);
-            Meter(context.Response.StatusCode, body.Bytes, descriptor, dataset, charged, month);
+            if (held is not null)
+            {
+                verdict = await held.DecisionAsync();
+            }
+
+            if (verdict.Allowed)
+            {
+                Meter(context.Response.StatusCode, body.Bytes, descriptor, dataset, verdict.Charged, verdict.Month);
+            }
         }
     }
+
+    /// <summary>
+    /// Reads of anything but restricted data: a refused read that went ahead costs the upstream one wasted answer and
+    /// nothing else, while a restricted read is audited upstream and a write changes something. Downloads stream
+    /// too much to start speculatively.
+    /// </summary>
+    static bool MayForwardWhileDeciding(HttpRequest request, DatasetDescriptor? dataset) =>
+        (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+        && dataset?.AccessLevel != AccessLevel.Restricted
+        && !Downloads.DownloadRequests.IsDownload(request);
 
     // A ValueTask: with the descriptor cached, authentication completes without allocating a task.
     async ValueTask<(IResult? Refusal, ApiKeyDescriptor? Descriptor)> AuthenticateAsync(string key, DateTimeOffset now)
@@ -181,8 +226,7 @@ sealed partial class PolicyStep(
 
     // Every request awaits the limiter, so its state machine is pooled rather than allocated per request.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    async ValueTask<(bool Allowed, bool Charged, string? Month, IResult? Rejection)> LimitAsync(
-        HttpContext context, string consumerId, LimitPolicy policy, bool keyed)
+    async ValueTask<Verdict> LimitAsync(string consumerId, LimitPolicy policy, bool keyed)
     {
         if (breaker.TryEnter())
         {
@@ -193,18 +237,16 @@ sealed partial class PolicyStep(
                 // worth its cost when the configured timeout is shorter than that.
                 var decision = await (breaker.NeedsOwnTimeout ? pending.WaitAsync(breaker.Timeout) : pending);
                 breaker.Succeeded();
-                RateLimitHeaders.Write(context.Response.Headers, policy, decision);
                 if (decision.Allowed)
                 {
-                    return (true, policy.MonthlyRequests > 0, decision.Month, null);
+                    return new Verdict(true, policy.MonthlyRequests > 0, decision.Month, null, policy, decision, 0);
                 }
 
-                context.Response.Headers.RetryAfter = decision.RetryAfter.ToString(CultureInfo.InvariantCulture);
                 var violated = RateLimitHeaders.Names(decision.Violated);
-                return (false, false, null, Problem(StatusCodes.Status429TooManyRequests, "Quota exceeded", GatewayProblemTypes.QuotaExceeded,
+                return new Verdict(false, false, null, Problem(StatusCodes.Status429TooManyRequests, "Quota exceeded", GatewayProblemTypes.QuotaExceeded,
                     $"This request exceeds the {string.Join(", ", violated)} limit of your {(keyed ? "plan" : "anonymous access")}. Retry after {decision.RetryAfter} s" +
                     (keyed ? ", or move to a plan with higher limits." : ", or use an API key for higher limits."),
-                    ("violatedPolicies", violated), ("retryAfter", decision.RetryAfter)));
+                    ("violatedPolicies", violated), ("retryAfter", decision.RetryAfter)), policy, decision, 0);
             }
             catch (Exception exception) when (RedisCircuitBreaker.IsRedisFailure(exception))
             {
@@ -215,22 +257,111 @@ sealed partial class PolicyStep(
 
         if (keyed && _options.Redis.KeyedTraffic == OutageMode.Refuse)
         {
-            return (false, false, null, Unavailable("Limits and quotas cannot be checked right now. Retry in a few seconds."));
+            return new Verdict(false, false, null, Unavailable("Limits and quotas cannot be checked right now. Retry in a few seconds."), policy, default, -1);
         }
 
         // Redis is away: a per-instance token bucket keeps serving, within the plan's burst.
         var perSecond = keyed ? Math.Max(1, policy.BurstPerSecond) : _options.Redis.AnonymousLocalPerSecond;
-        var acquired = local.TryAcquire(consumerId, perSecond);
-        RateLimitHeaders.WriteLocal(context.Response.Headers, perSecond, acquired);
-        if (acquired)
+        if (local.TryAcquire(consumerId, perSecond))
         {
-            return (true, false, null, null);
+            return new Verdict(true, false, null, null, policy, default, perSecond);
         }
 
-        context.Response.Headers.RetryAfter = "1";
-        return (false, false, null, Problem(StatusCodes.Status429TooManyRequests, "Quota exceeded", GatewayProblemTypes.QuotaExceeded,
+        return new Verdict(false, false, null, Problem(StatusCodes.Status429TooManyRequests, "Quota exceeded", GatewayProblemTypes.QuotaExceeded,
             "This request exceeds the per-second limit that applies while the gateway runs on local limits. Retry after 1 s.",
-            ("violatedPolicies", new[] { "local" }), ("retryAfter", 1)));
+            ("violatedPolicies", new[] { "local" }), ("retryAfter", 1)), policy, default, perSecond);
+    }
+
+    /// <summary>
+    /// What the limiter decided for a request: whether it goes on, what it counted, its refusal, and what its
+    /// headers say. <see cref="LocalPerSecond"/> is the local limit that decided it while Redis was away, 0 when the
+    /// script decided, and -1 when nothing could (the refusal then carries its own Retry-After).
+    /// </summary>
+    readonly record struct Verdict(bool Allowed, bool Charged, string? Month, IResult? Rejection, LimitPolicy Policy, LimitDecision Decision, int LocalPerSecond)
+    {
+        public void WriteHeaders(IHeaderDictionary headers)
+        {
+            if (LocalPerSecond == 0)
+            {
+                RateLimitHeaders.Write(headers, Policy, Decision);
+                if (!Allowed)
+                {
+                    headers.RetryAfter = Decision.RetryAfter.ToString(CultureInfo.InvariantCulture);
+                }
+            }
+            else if (LocalPerSecond > 0)
+            {
+                RateLimitHeaders.WriteLocal(headers, LocalPerSecond, Allowed);
+                if (!Allowed)
+                {
+                    headers.RetryAfter = "1";
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The response of a request forwarded while its limiter decision is on its way. Nothing of it leaves before the
+    /// decision is in: an allowed request gets its RateLimit headers and goes out as the upstream answered; a refused
+    /// one gets exactly the refusal it would have got had it waited, and the upstream's answer is dropped.
+    /// </summary>
+    sealed class HeldResponse(HttpContext context, ValueTask<Verdict> pending) : IResponseGate
+    {
+        Verdict _verdict;
+        bool _decided;
+        bool? _open;
+
+        public async ValueTask<Verdict> DecisionAsync()
+        {
+            if (!_decided)
+            {
+                // The pooled task may be awaited once only; its verdict is kept for the gate and the metering.
+                _verdict = await pending;
+                _decided = true;
+            }
+
+            return _verdict;
+        }
+
+        public async ValueTask<bool> PassAsync()
+        {
+            if (_open is { } open)
+            {
+                return open;
+            }
+
+            var verdict = await DecisionAsync();
+            var response = context.Response;
+            if (verdict.Allowed)
+            {
+                verdict.WriteHeaders(response.Headers);
+                _open = true;
+                return true;
+            }
+
+            _open = false;
+            if (!response.HasStarted)
+            {
+                // The refusal goes out through the server's own body; the counting body drops what the upstream sends.
+                var counting = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
+                context.Features.Set(((CountingResponseBody)counting).InnerFeature);
+                try
+                {
+                    response.Clear();
+                    verdict.WriteHeaders(response.Headers);
+                    if (verdict.Rejection is not null)
+                    {
+                        await verdict.Rejection.ExecuteAsync(context);
+                    }
+                }
+                finally
+                {
+                    context.Features.Set(counting);
+                }
+            }
+
+            return false;
+        }
     }
 
     void Meter(int status, long bytes, ApiKeyDescriptor? descriptor, DatasetDescriptor? dataset, bool charged, string? month)

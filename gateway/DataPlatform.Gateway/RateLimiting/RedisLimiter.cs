@@ -71,6 +71,7 @@ sealed class RedisLimiter(IConnectionMultiplexer redis)
         List<TaskCompletionSource<LimitDecision>>? batch = null;
         lock (lane.Gate)
         {
+            lane.Undecided++;
             if (lane.Sending)
             {
                 lane.Waiting.Add(pending);
@@ -88,6 +89,59 @@ sealed class RedisLimiter(IConnectionMultiplexer redis)
         }
 
         return pending.Task;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="consumerId"/> is, by this instance's last decision for it, well inside every limit of
+    /// <paramref name="policy"/>: the decision is under a second old, and what it left exceeds, by at least
+    /// <see cref="HeadroomMargin"/>, the requests this instance has sent for a decision since. Other instances may
+    /// have used some of that room meanwhile, so this is a forecast, not a decision: the script still decides
+    /// every request. A decision older than <see cref="HeadroomSeconds"/> forecasts nothing.
+    /// </summary>
+    public bool HasHeadroom(string consumerId, LimitPolicy policy)
+    {
+        if (!_lanes.TryGetValue((consumerId, policy), out var lane))
+        {
+            return false;
+        }
+
+        lock (lane.Gate)
+        {
+            return Environment.TickCount64 - lane.DecidedAt < HeadroomSeconds * 1000 && lane.Headroom - lane.Undecided >= HeadroomMargin;
+        }
+    }
+
+    /// <summary>The room a forecast keeps in hand: one for the request asked about, one to spare.</summary>
+    public const int HeadroomMargin = 2;
+
+    /// <summary>How long a decision forecasts anything: a consumer idle here for longer may be busy elsewhere.</summary>
+    public const int HeadroomSeconds = 10;
+
+    /// <summary>How many more requests the most constrained policy allowed after <paramref name="decision"/>.</summary>
+    static long Headroom(LimitPolicy policy, LimitDecision decision)
+    {
+        if (!decision.Allowed || (policy.MonthlyBytes > 0 && decision.MonthBytesUsed >= policy.MonthlyBytes))
+        {
+            return 0;
+        }
+
+        var room = long.MaxValue;
+        if (policy.BurstPerSecond > 0)
+        {
+            room = Math.Min(room, decision.BurstRemaining);
+        }
+
+        if (policy.RequestsPerMinute > 0)
+        {
+            room = Math.Min(room, decision.MinuteRemaining);
+        }
+
+        if (policy.MonthlyRequests > 0)
+        {
+            room = Math.Min(room, policy.MonthlyRequests - decision.MonthUsed);
+        }
+
+        return room;
     }
 
     /// <summary>
@@ -110,6 +164,9 @@ sealed class RedisLimiter(IConnectionMultiplexer redis)
         List<TaskCompletionSource<LimitDecision>>? next = null;
         lock (lane.Gate)
         {
+            lane.Undecided -= batch.Count;
+            lane.Headroom = values is null ? 0 : Headroom(policy, values[batch.Count - 1]);
+            lane.DecidedAt = Environment.TickCount64;
             if (lane.Waiting.Count == 0)
             {
                 lane.Sending = false;
@@ -228,6 +285,15 @@ sealed class RedisLimiter(IConnectionMultiplexer redis)
         public readonly RedisKey[] Keys = keys;
         public List<TaskCompletionSource<LimitDecision>> Waiting = [];
         public bool Sending;
+
+        /// <summary>Requests sent for a decision and not yet decided: in the call in flight or waiting for the next.</summary>
+        public int Undecided;
+
+        /// <summary>What the last decided request left of the most constrained policy (0 after a refusal or a failure).</summary>
+        public long Headroom;
+
+        /// <summary>When (<see cref="Environment.TickCount64"/>) the last batch was decided.</summary>
+        public long DecidedAt = long.MinValue / 2;
     }
 
     /// <summary>A consumer's limiter key, built once: the request path should not concatenate it each time.</summary>

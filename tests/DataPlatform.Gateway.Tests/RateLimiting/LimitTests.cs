@@ -185,6 +185,58 @@ public abstract class LimitTests(PlatformFixture platform)
         Assert.Equal(40, (long)await scenario.Database.HashGetAsync(RedisKeys.LimiterPrefix(consumer) + RedisLimiter.QuotaSuffix, RedisLimiter.RequestsField(month)));
     }
 
+    [Fact]
+    public async Task A_read_sent_upstream_while_its_decision_was_on_its_way_and_then_refused_gets_the_refusal_and_none_of_the_answer()
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var first = await scenario.StartGatewayAsync();
+        var second = await scenario.StartGatewayAsync();
+        var (key, descriptor) = await scenario.IssueKeyAsync(GatewayScenario.Plan(perMinute: 20, monthly: 1000));
+        var path = $"/odata/held-{scenario.Unique}/rows";
+        using var client = GatewayScenario.Client(first);
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        // The first instance's one call leaves 19 of the minute: room enough, as far as it knows, to forward the
+        // next read while its decision is on its way.
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(path)).StatusCode);
+        // The second instance uses those 19 meanwhile.
+        Assert.All(await FireAsync(key, 19, second), status => Assert.Equal(HttpStatusCode.OK, status));
+
+        using var refused = await client.GetAsync(path + "?bytes=50000");
+
+        // The upstream answered it (the read went ahead)…
+        await GatewayScenario.EventuallyAsync(() => Task.FromResult(scenario.Upstream.Received.GetValueOrDefault(path) == 2),
+            TimeSpan.FromSeconds(10), "the held read to reach the upstream");
+        // …yet the client gets exactly the refusal it would have got had the read waited, and not a byte of the answer.
+        var problem = await ApiKeyTests.ProblemAsync(refused, HttpStatusCode.TooManyRequests);
+        Assert.Equal(GatewayProblemTypes.QuotaExceeded, problem.GetProperty("type").GetString());
+        Assert.Equal(new[] { "minute" }, problem.GetProperty("violatedPolicies").EnumerateArray().Select(item => item.GetString()));
+        Assert.Matches("\"minute\";r=0;t=", refused.Headers.GetValues("RateLimit").Single());
+        Assert.InRange(int.Parse(refused.Headers.GetValues("Retry-After").Single(), CultureInfo.InvariantCulture), 1, 60);
+        Assert.DoesNotContain("xxxx", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // Refused, it consumed nothing: the month holds the 20 served reads.
+        var month = DateTimeOffset.UtcNow.ToOffset(_vietnam).ToString("yyyyMM", CultureInfo.InvariantCulture);
+        Assert.Equal(20, (long)await scenario.Database.HashGetAsync(RedisKeys.LimiterPrefix(descriptor.ConsumerId) + RedisLimiter.QuotaSuffix, RedisLimiter.RequestsField(month)));
+    }
+
+    [Fact]
+    public async Task With_forwarding_while_deciding_off_a_refused_read_never_reaches_the_upstream()
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var first = await scenario.StartGatewayAsync(("Gateway:ForwardWhileDeciding", "false"));
+        var second = await scenario.StartGatewayAsync();
+        var (key, _) = await scenario.IssueKeyAsync(GatewayScenario.Plan(perMinute: 20));
+        var path = $"/odata/waiting-{scenario.Unique}/rows";
+        using var client = GatewayScenario.Client(first);
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(path)).StatusCode);
+        Assert.All(await FireAsync(key, 19, second), status => Assert.Equal(HttpStatusCode.OK, status));
+
+        using var refused = await client.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal(1, scenario.Upstream.Received.GetValueOrDefault(path));
+    }
+
     static long Microseconds(DateTimeOffset moment) => moment.ToUnixTimeMilliseconds() * 1000;
 
     static async Task<HttpStatusCode[]> FireAsync(string key, int count, params AppHost.RunningGateway[] gateways)

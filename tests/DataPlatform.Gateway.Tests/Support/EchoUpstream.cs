@@ -36,14 +36,19 @@ public sealed class EchoUpstream : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        app.Run(context => AnswerAsync(context, secret));
+        EchoUpstream? self = null;
+        app.Run(context => AnswerAsync(context, secret, self));
         await app.StartAsync();
         var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new EchoUpstream(app, url);
+        return self = new EchoUpstream(app, url);
     }
 
-    static async Task AnswerAsync(HttpContext context, byte[] secret)
+    /// <summary>How many requests reached the upstream, by path.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, int> Received { get; } = new(StringComparer.Ordinal);
+
+    static async Task AnswerAsync(HttpContext context, byte[] secret, EchoUpstream? self)
     {
+        self?.Received.AddOrUpdate(context.Request.Path.Value ?? "", 1, (_, count) => count + 1);
         var query = context.Request.Query;
         if (query.TryGetValue("status", out var status))
         {
