@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace DataPlatform.Gateway.Metering;
@@ -31,6 +32,7 @@ sealed class CountingResponseBody(IHttpResponseBodyFeature inner, IResponseGate?
         _gate is null ? inner.StartAsync(cancellationToken) : GatedAsync(() => inner.StartAsync(cancellationToken));
 
     /// <summary>Whether bytes may pass: the gate, if any, is asked once and its answer kept.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     async ValueTask<bool> PassAsync()
     {
         if (_gate is { } gate)
@@ -161,6 +163,7 @@ sealed class CountingResponseBody(IHttpResponseBodyFeature inner, IResponseGate?
         return inner.Stream.WriteAsync(buffer, cancellationToken);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     async ValueTask GatedWriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
         if (await PassAsync())

@@ -311,6 +311,7 @@ sealed partial class PolicyStep(
         bool _decided;
         bool? _open;
 
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
         public async ValueTask<Verdict> DecisionAsync()
         {
             if (!_decided)
@@ -323,6 +324,7 @@ sealed partial class PolicyStep(
             return _verdict;
         }
 
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
         public async ValueTask<bool> PassAsync()
         {
             if (_open is { } open)
