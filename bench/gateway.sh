@@ -4,6 +4,7 @@
 #   direct   the upstream itself
 #   yarp     a bare YARP 2.3 pass-through, no policies
 #   gateway  the full gateway: API key, limits and quotas (one EVALSHA per request or fewer), metering (journal + batched flush)
+#   (and, at low load only, the same gateway with every request waiting for its limiter decision)
 # It prints RPS, p50 and p99 per setup (median of the rounds), the ratios, and Redis commands per proxied request
 # from INFO commandstats; then the throughput of a 50 MiB streamed download over 4 connections through each setup
 # (the generic proxy path, as BASELINES.md measured it for a bare YARP). Needs wrk and redis-server (apt-get install wrk redis-server).
@@ -44,12 +45,18 @@ dotnet "$bench" upstream "$direct" >"$work/upstream.log" 2>&1 & pids+=($!)
 wait_ready "$work/upstream.log"
 dotnet "$bench" yarp "$yarp" "$direct" >"$work/yarp.log" 2>&1 & pids+=($!)
 dotnet "$bench" gateway "$gateway" "$direct" "127.0.0.1:$redis_port" "$work/data" >"$work/gateway.log" 2>&1 & pids+=($!)
+# The same gateway with every request waiting for its limiter decision before it goes upstream, measured at low
+# load only: what forwarding reads while the decision is on its way (the default) does to latency.
+waiting="http://127.0.0.1:$(free_port)"
+Gateway__ForwardWhileDeciding=false dotnet "$bench" gateway "$waiting" "$direct" "127.0.0.1:$redis_port" "$work/data-waiting" >"$work/waiting.log" 2>&1 & pids+=($!)
 wait_ready "$work/yarp.log"
 wait_ready "$work/gateway.log"
+wait_ready "$work/waiting.log"
 declare -A front=([direct]=${pids[1]} [yarp]=${pids[2]} [gateway]=${pids[3]})
 # CPU ticks (user + system) a process has used: CPU per request holds up better than RPS on a shared machine.
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 key=$(sed -n 's/^key=//p' "$work/gateway.log")
+waiting_key=$(sed -n 's/^key=//p' "$work/waiting.log")
 
 path="/api/v1/datasets/population/rows"
 cat >"$work/paced.lua" <<'LUA'
@@ -60,11 +67,12 @@ run() { # name url connections threads extra-args...
   local name=$1 url=$2 connections=$3 threads=$4; shift 4
   local header=()
   [ "$name" = gateway ] && header=(-H "X-Api-Key: $key")
+  [ "$name" = waiting ] && header=(-H "X-Api-Key: $waiting_key")
   wrk -t"$threads" -c"$connections" -d"$duration" --latency "${header[@]}" "$@" "$url${PATH_OVERRIDE:-$path}" >"$work/$name-$connections-$round${PACED:-}.txt"
 }
 
 echo "Warming up (10 s each)…"
-for setup in direct yarp gateway; do
+for setup in direct yarp gateway waiting; do
   url_var=$setup; round=warm; run "$setup" "${!url_var}" 32 2 >/dev/null
 done
 uptime >"$work/load-before.txt"
@@ -79,6 +87,7 @@ for round in $(seq "$rounds"); do
     PACED=-paced run "$setup" "${!setup}" 4 1 -s "$work/paced.lua"
     PACED=-download PATH_OVERRIDE=/api/v1/datasets/population/download run "$setup" "${!setup}" 4 2
   done
+  PACED=-paced run waiting "$waiting" 4 1 -s "$work/paced.lua"
   echo "round $round done"
 done
 redis-cli -p "$redis_port" INFO commandstats >"$work/commandstats.txt"
@@ -112,8 +121,12 @@ for load in ["32", "4-paced"]:
         if setup == "gateway":
             total_gateway += sum(run[3] for run in runs)
         errors += sum(run[4] for run in runs)
-# The download runs go through the limiter too: their requests count in the Redis calls per request.
+# The download runs and the waiting gateway go through the limiter too: their requests count in the Redis calls per request.
 total_gateway += sum(parse(work / f"gateway-4-{r}-download.txt")[3] for r in range(1, rounds + 1))
+waiting_runs = [parse(work / f"waiting-4-{r}-paced.txt") for r in range(1, rounds + 1)]
+total_gateway += sum(run[3] for run in waiting_runs)
+errors += sum(run[4] for run in waiting_runs)
+waiting = tuple(statistics.median(run[i] for run in waiting_runs) for i in range(3))
 stats = {m.group(1): int(m.group(2)) for m in re.finditer(r"cmdstat_(\w+):calls=(\d+)", (work / "commandstats.txt").read_text())}
 stats.pop("config", None); stats.pop("info", None)
 print(f"\n| load | measure | direct | bare YARP | full gateway |\n|---|---|---|---|---|")
@@ -125,6 +138,8 @@ d, y, g = (results[(s, "32")] for s in ["direct", "yarp", "gateway"])
 print(f"\n- gateway / bare YARP RPS at 32 connections: **{g[0] / y[0]:.2f}**; bare YARP / direct: {y[0] / d[0]:.2f}")
 d, y, g = (results[(s, "4-paced")] for s in ["direct", "yarp", "gateway"])
 print(f"- added at low load over direct: p50 +{g[1] - d[1]:.2f} ms, p99 +{g[2] - d[2]:.2f} ms (over bare YARP: p50 +{g[1] - y[1]:.2f}, p99 +{g[2] - y[2]:.2f})")
+print(f"- the same gateway with every request waiting for its decision (Gateway:ForwardWhileDeciding=false), low load: "
+      f"p50 / p99 {waiting[1]:.2f} / {waiting[2]:.2f} ms, +{waiting[1] - d[1]:.2f} / +{waiting[2] - d[2]:.2f} over direct")
 total = sum(stats.values())
 # A request awaits only the limiter's EVALSHA (EVALSHA also counts the background metering flushes, about one a
 # second); TIME, HMGET and HSET run inside the scripts, and a descriptor GET happens only when a cached one expires.
