@@ -10,7 +10,8 @@ using Yarp.ReverseProxy.Configuration;
 //                                                         a path ending in /download streams 50 MiB instead
 //   GatewayBench yarp <url> <upstream>                    a bare YARP pass-through, one route, no middleware
 //   GatewayBench gateway <url> <upstream> <redis> <data>  the full gateway: keys, limits, quotas, metering
-// The gateway role issues one API key (limits far above what the machine can send) and prints it.
+// The gateway role issues one API key (limits far above what the machine can send) and prints it, and describes the
+// dataset it reads as published and open.
 // Each role runs until it gets SIGTERM (or Ctrl+C).
 var role = args[0];
 var url = args[1];
@@ -78,6 +79,9 @@ switch (role)
             var descriptor = new ApiKeyDescriptor("bench", "bench-account", "bench-account", ApiKeyStatus.Active, null,
                 new PlanLimits("bench", 10_000_000, 100_000_000, 0, 0, ["2xx"]), [], []);
             await connection.GetDatabase().StringSetAsync(RedisKeys.ApiKey(ApiKeyFormat.Hash(key)), ContractJson.Serialize(descriptor));
+            // The dataset the benchmark reads, as the catalog describes every published dataset: open to anyone.
+            await connection.GetDatabase().StringSetAsync(RedisKeys.Dataset("population"),
+                ContractJson.Serialize(new DatasetDescriptor("population", AccessLevel.Open, null, 1)));
         }
 
         Console.WriteLine($"key={key}");

@@ -144,13 +144,13 @@ sealed partial class PolicyStep(
     }
 
     /// <summary>
-    /// Reads of anything but restricted data: a refused read that went ahead costs the upstream one wasted answer and
-    /// nothing else, while a restricted read is audited upstream and a write changes something. Downloads stream
-    /// too much to start speculatively.
+    /// Reads of a published dataset that is not restricted: a refused read that went ahead costs the upstream one
+    /// wasted answer and nothing else. A restricted read is audited upstream, a write changes something, a request
+    /// that names no dataset (GraphQL, say) may read restricted data, and downloads stream too much to start early.
     /// </summary>
     static bool MayForwardWhileDeciding(HttpRequest request, DatasetDescriptor? dataset) =>
         (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
-        && dataset?.AccessLevel != AccessLevel.Restricted
+        && dataset is { Deleted: false, AccessLevel: not AccessLevel.Restricted }
         && !Downloads.DownloadRequests.IsDownload(request);
 
     // A ValueTask: with the descriptor cached, authentication completes without allocating a task.

@@ -192,7 +192,7 @@ public abstract class LimitTests(PlatformFixture platform)
         var first = await scenario.StartGatewayAsync();
         var second = await scenario.StartGatewayAsync();
         var (key, descriptor) = await scenario.IssueKeyAsync(GatewayScenario.Plan(perMinute: 20, monthly: 1000));
-        var path = $"/odata/held-{scenario.Unique}/rows";
+        var path = $"/odata/{await scenario.PublishDatasetAsync(Contracts.Access.AccessLevel.Open)}/rows";
         using var client = GatewayScenario.Client(first);
         client.DefaultRequestHeaders.Add("X-Api-Key", key);
         // The first instance's one call leaves 19 of the minute: room enough, as far as it knows, to forward the
@@ -218,14 +218,25 @@ public abstract class LimitTests(PlatformFixture platform)
         Assert.Equal(20, (long)await scenario.Database.HashGetAsync(RedisKeys.LimiterPrefix(descriptor.ConsumerId) + RedisLimiter.QuotaSuffix, RedisLimiter.RequestsField(month)));
     }
 
-    [Fact]
-    public async Task With_forwarding_while_deciding_off_a_refused_read_never_reaches_the_upstream()
+    [Theory]
+    [InlineData(true, "restricted")]
+    [InlineData(false, "open")]
+    [InlineData(true, "unknown")]
+    public async Task A_refused_read_that_had_to_wait_for_its_decision_never_reaches_the_upstream(bool forwardWhileDeciding, string dataset)
     {
         await using var scenario = await GatewayScenario.StartAsync(platform);
-        var first = await scenario.StartGatewayAsync(("Gateway:ForwardWhileDeciding", "false"));
+        var first = await scenario.StartGatewayAsync(("Gateway:ForwardWhileDeciding", forwardWhileDeciding ? "true" : "false"));
         var second = await scenario.StartGatewayAsync();
-        var (key, _) = await scenario.IssueKeyAsync(GatewayScenario.Plan(perMinute: 20));
-        var path = $"/odata/waiting-{scenario.Unique}/rows";
+        // A restricted dataset's reads are audited by the catalog, and a path naming no published dataset may read
+        // restricted data: those always wait. With the setting off, every read waits.
+        var id = $"{dataset}-{scenario.Unique}";
+        if (dataset != "unknown")
+        {
+            await scenario.PublishDatasetAsync(dataset == "open" ? Contracts.Access.AccessLevel.Open : Contracts.Access.AccessLevel.Restricted, datasetId: id);
+        }
+
+        var (key, _) = await scenario.IssueKeyAsync(GatewayScenario.Plan(perMinute: 20), entitlements: [Contracts.Access.Entitlements.Dataset(id)]);
+        var path = $"/odata/{id}/rows";
         using var client = GatewayScenario.Client(first);
         client.DefaultRequestHeaders.Add("X-Api-Key", key);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(path)).StatusCode);
