@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using DataPlatform.Catalog.Query;
 using Microsoft.IO;
@@ -126,8 +127,9 @@ sealed partial class ODataRowsResult(
     {
         foreach (var segment in buffer.GetReadOnlySequence())
         {
-            segment.Span.CopyTo(body.GetSpan(segment.Length));
-            body.Advance(segment.Length);
+            // Copied a pipe block at a time: asking the pipe for one span as long as a whole 64 KB buffer block
+            // would take memory from outside Kestrel's pool of 4 KB blocks.
+            body.Write(segment.Span);
         }
 
         buffer.SetLength(0);
