@@ -74,14 +74,15 @@ var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddress
 using var http = new HttpClient { BaseAddress = new Uri(url) };
 await using var source = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { SearchPath = "catalog" }.ConnectionString);
 // An extra, labelled column: the same SQL through a pool set up as the catalog's query pool is (QueryConnections:
-// statements prepared after a few runs on a connection, no DISCARD ALL on return). The target is judged against
-// the plain client above, "the same SQL run directly with Npgsql"; this one shows what is left once both sides
-// skip parsing and planning.
+// statements prepared after a few runs on a connection and planned for each run's values, no DISCARD ALL on
+// return). The target is judged against the plain client above, "the same SQL run directly with Npgsql"; this one
+// shows what is left once both sides skip parsing and the reset.
 await using var preparedSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString)
 {
     SearchPath = "catalog",
     NoResetOnClose = true,
     MaxAutoPrepare = new QueryOptions().PreparedStatements,
+    Options = "-c plan_cache_mode=force_custom_plan",
 }.ConnectionString);
 
 // The nextLink token of a page that starts after row 900,000 in load order: base64url of [900000].
