@@ -18,7 +18,7 @@ sealed record QueryResult(IReadOnlyList<OutputColumn> Columns, IReadOnlyList<obj
 /// Runs plans against the catalog's database: translates them, binds the parameters, enforces the statement
 /// timeout and the group limit, and reads the values back in the plan's types.
 /// </summary>
-sealed class QueryExecutor(PlatformDatabase database, IOptions<QueryOptions> options)
+sealed class QueryExecutor(PlatformDatabase database, QueryConnections connections, IOptions<QueryOptions> options)
 {
     readonly QueryOptions _options = options.Value;
     readonly SqlDialect _dialect = SqlDialect.For(database.Provider);
@@ -146,48 +146,57 @@ sealed class QueryExecutor(PlatformDatabase database, IOptions<QueryOptions> opt
     {
         var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(_options.StatementTimeoutSeconds));
-        DbConnection? connection = null;
-        CancellationTokenRegistration interrupt = default;
-        DbCommand? command = null;
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            connection = await database.OpenConnectionAsync(timeout.Token);
-            interrupt = connection is SqliteConnection sqlite ? PrepareSqlite(sqlite, timeout.Token) : default;
-            command = connection.CreateCommand();
-            command.CommandText = statement.Text;
-            command.CommandTimeout = _options.StatementTimeoutSeconds;
-            foreach (var (name, value) in statement.Parameters)
+            DbConnection? connection = null;
+            CancellationTokenRegistration interrupt = default;
+            DbCommand? command = null;
+            try
             {
-                var parameter = command.CreateParameter();
-                parameter.ParameterName = name;
-                parameter.Value = value;
-                command.Parameters.Add(parameter);
-            }
+                connection = await connections.OpenAsync(timeout.Token);
+                interrupt = connection is SqliteConnection sqlite ? PrepareSqlite(sqlite, timeout.Token) : default;
+                command = connection.CreateCommand();
+                command.CommandText = statement.Text;
+                command.CommandTimeout = _options.StatementTimeoutSeconds;
+                foreach (var (name, value) in statement.Parameters)
+                {
+                    var parameter = command.CreateParameter();
+                    parameter.ParameterName = name;
+                    parameter.Value = value;
+                    command.Parameters.Add(parameter);
+                }
 
-            var reader = await command.ExecuteReaderAsync(timeout.Token);
-            return new OpenStatement(this, statement, connection, command, reader, interrupt, timeout, cancellationToken);
-        }
-        catch (Exception e)
-        {
-            if (command is not null)
+                var reader = await command.ExecuteReaderAsync(timeout.Token);
+                return new OpenStatement(this, statement, connection, command, reader, interrupt, timeout, cancellationToken);
+            }
+            catch (Exception e)
             {
-                await command.DisposeAsync();
-            }
+                if (command is not null)
+                {
+                    await command.DisposeAsync();
+                }
 
-            await interrupt.DisposeAsync();
-            if (connection is not null)
-            {
-                await connection.DisposeAsync();
-            }
+                await interrupt.DisposeAsync();
+                if (connection is not null)
+                {
+                    await connection.DisposeAsync();
+                }
 
-            var translated = Translate(e, timeout.IsCancellationRequested, cancellationToken);
-            timeout.Dispose();
-            if (translated is not null)
-            {
-                throw translated;
-            }
+                if (attempt == 1 && QueryConnections.IsStalePreparedStatement(e) && !timeout.IsCancellationRequested)
+                {
+                    // The connection has dropped its stale preparation; the second run parses the statement afresh.
+                    continue;
+                }
 
-            throw;
+                var translated = Translate(e, timeout.IsCancellationRequested, cancellationToken);
+                timeout.Dispose();
+                if (translated is not null)
+                {
+                    throw translated;
+                }
+
+                throw;
+            }
         }
     }
 

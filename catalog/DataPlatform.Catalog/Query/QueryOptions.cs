@@ -24,6 +24,14 @@ public sealed class QueryOptions
     public int StatementTimeoutSeconds { get; set; } = 30;
 
     /// <summary>
+    /// On PostgreSQL, how many distinct statements each pooled query connection keeps prepared (Npgsql's
+    /// <c>Max Auto Prepare</c>): a statement is prepared once it has run a few times on a connection, and the least
+    /// recently used one makes room for a new one. Repeated queries then skip parsing and planning. 0 turns it off.
+    /// </summary>
+    [Range(0, 10_000)]
+    public int PreparedStatements { get; set; } = 256;
+
+    /// <summary>
     /// The most a GraphQL document may cost, counting each field once per row it may return (a connection's
     /// <c>first</c> multiplies its children). The default admits a full page of a wide dataset, and refuses a
     /// document that asks for many full pages at once.

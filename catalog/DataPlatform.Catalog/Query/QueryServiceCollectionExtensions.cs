@@ -20,6 +20,7 @@ public static class QueryServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddSingleton<IQueryableDatasetSource, NoQueryableDatasets>();
         services.TryAddSingleton<QueryableDatasetChanges>();
+        services.TryAddSingleton<QueryConnections>();
         services.TryAddSingleton<QueryExecutor>();
         services.TryAddSingleton<QueryAuditLog>();
         services.AddMigrations([QueryAuditLog.Migration]);

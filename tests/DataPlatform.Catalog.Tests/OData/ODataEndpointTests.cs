@@ -125,6 +125,40 @@ public abstract class ODataEndpointTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task A_page_is_sent_with_its_length_when_small_and_in_parts_when_large_and_is_complete_either_way()
+    {
+        // Names of 200 letters make 2500 rows about 0.4 MB of JSON, more than the 256 KB the endpoint holds before
+        // it starts sending.
+        var people = Enumerable.Range(1, 2500)
+            .Select(i => new Person(i, $"L{i:0000}", $"Nguyễn {new string('Đ', 200)} {i}", "Huế", i % 90, i * 1.5m, i % 2 == 0, null, null, null))
+            .ToList();
+        var dataset = await PeopleTable.CreateAsync(platform, people);
+        await using var catalog = await CatalogWithDatasets.StartAsync(platform, new TestDatasetRegistry(dataset));
+        using var client = catalog.Client();
+
+        // The headers as sent are read before the body: once buffered, a response reports the length it buffered.
+        using var small = await client.GetAsync($"/odata/{dataset.Id}/Records?$top=5&$select=code,name", HttpCompletionOption.ResponseHeadersRead);
+        var (smallLength, smallChunked) = (small.Content.Headers.ContentLength, small.Headers.TransferEncodingChunked);
+        var smallBody = await small.Content.ReadAsByteArrayAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/odata/{dataset.Id}/Records?$select=code,name");
+        request.Headers.Add("Prefer", "odata.maxpagesize=2500");
+        using var large = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var (largeLength, largeChunked) = (large.Content.Headers.ContentLength, large.Headers.TransferEncodingChunked);
+        var largeBody = await large.Content.ReadAsByteArrayAsync();
+
+        Assert.Equal(smallBody.Length, smallLength);
+        Assert.NotEqual(true, smallChunked);
+        Assert.Equal(people.Take(5).Select(p => p.Code),
+            JsonDocument.Parse(smallBody).RootElement.GetProperty("value").EnumerateArray().Select(r => r.GetProperty("code").GetString()));
+        Assert.True(largeBody.Length > 300 * 1024, $"{largeBody.Length} bytes");
+        Assert.Null(largeLength);
+        Assert.True(largeChunked);
+        var rows = JsonDocument.Parse(largeBody).RootElement.GetProperty("value").EnumerateArray().ToList();
+        Assert.Equal(people.Select(p => p.Code), rows.Select(r => r.GetProperty("code").GetString()));
+        Assert.Equal(people[^1].Name, rows[^1].GetProperty("name").GetString());
+    }
+
+    [Fact]
     public async Task Top_larger_than_a_page_is_served_across_pages_and_stops_at_top()
     {
         var (catalog, dataset) = await StartAsync();

@@ -69,7 +69,7 @@ static class PeopleTable
     }
 
     public static QueryExecutor Executor(PlatformFixture platform, QueryOptions? options = null) =>
-        new(Database(platform), Options.Create(options ?? new QueryOptions()));
+        new(Database(platform), platform.Platform.Catalog!.Services.GetRequiredService<QueryConnections>(), Options.Create(options ?? new QueryOptions()));
 
     public static PlatformDatabase Database(PlatformFixture platform) =>
         platform.Platform.Catalog!.Services.GetRequiredService<PlatformDatabase>();
