@@ -28,8 +28,11 @@ sealed class CountingResponseBody(IHttpResponseBodyFeature inner, IResponseGate?
 
     public void DisableBuffering() => inner.DisableBuffering();
 
+    /// <summary>True once bytes may pass straight through: no gate left to ask, and none that stayed shut.</summary>
+    bool Open => _gate is null && !_shut;
+
     public Task StartAsync(CancellationToken cancellationToken = default) =>
-        _gate is null ? inner.StartAsync(cancellationToken) : GatedAsync(() => inner.StartAsync(cancellationToken));
+        Open ? inner.StartAsync(cancellationToken) : GatedAsync(() => inner.StartAsync(cancellationToken));
 
     /// <summary>Whether bytes may pass: the gate, if any, is asked once and its answer kept.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -37,7 +40,7 @@ sealed class CountingResponseBody(IHttpResponseBodyFeature inner, IResponseGate?
     {
         if (_gate is { } gate)
         {
-            var open = await gate.PassAsync();
+            var open = await gate.PassAsync(inner);
             _shut = !open;
             _gate = null;
         }
@@ -47,7 +50,7 @@ sealed class CountingResponseBody(IHttpResponseBodyFeature inner, IResponseGate?
 
     // Kestrel refuses synchronous writes by default and YARP writes asynchronously, so this blocks only for a
     // caller that chose synchronous I/O, and only until the decision is in.
-    bool Pass() => _gate is null ? !_shut : PassAsync().AsTask().GetAwaiter().GetResult();
+    bool Pass() => Open || (_gate is not null && PassAsync().AsTask().GetAwaiter().GetResult());
 
     async Task GatedAsync(Func<Task> operation)
     {
@@ -107,7 +110,7 @@ sealed class CountingResponseBody(IHttpResponseBodyFeature inner, IResponseGate?
         }
     }
 
-    public Task CompleteAsync() => _gate is null && !_shut ? inner.CompleteAsync() : GatedAsync(inner.CompleteAsync);
+    public Task CompleteAsync() => Open ? inner.CompleteAsync() : GatedAsync(inner.CompleteAsync);
 
     internal void Count(long bytes) => Bytes += bytes;
 
@@ -130,7 +133,7 @@ sealed class CountingResponseBody(IHttpResponseBodyFeature inner, IResponseGate?
     }
 
     public override Task FlushAsync(CancellationToken cancellationToken) =>
-        _gate is null && !_shut ? inner.Stream.FlushAsync(cancellationToken) : GatedAsync(() => inner.Stream.FlushAsync(cancellationToken));
+        Open ? inner.Stream.FlushAsync(cancellationToken) : GatedAsync(() => inner.Stream.FlushAsync(cancellationToken));
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
@@ -154,7 +157,7 @@ sealed class CountingResponseBody(IHttpResponseBodyFeature inner, IResponseGate?
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (_gate is not null || _shut)
+        if (!Open)
         {
             return GatedWriteAsync(buffer, cancellationToken);
         }
@@ -210,6 +213,9 @@ sealed class CountingResponseBody(IHttpResponseBodyFeature inner, IResponseGate?
 /// <summary>Decides, before the first byte of a response leaves, whether it may leave at all.</summary>
 interface IResponseGate
 {
-    /// <summary><c>true</c> to let the response through; <c>false</c> when the gate answered the request itself.</summary>
-    ValueTask<bool> PassAsync();
+    /// <summary>
+    /// <c>true</c> to let the response through; <c>false</c> when the gate answered the request itself, through
+    /// <paramref name="server"/>, the body the counting body wraps.
+    /// </summary>
+    ValueTask<bool> PassAsync(IHttpResponseBodyFeature server);
 }

@@ -125,7 +125,7 @@ sealed partial class PolicyStep(
             if (held is not null)
             {
                 // A response without a body (or YARP's own error status) has not passed the gate yet.
-                await held.PassAsync();
+                await held.PassAsync(body.InnerFeature);
             }
         }
         finally
@@ -325,7 +325,7 @@ sealed partial class PolicyStep(
         }
 
         [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-        public async ValueTask<bool> PassAsync()
+        public async ValueTask<bool> PassAsync(IHttpResponseBodyFeature server)
         {
             if (_open is { } open)
             {
@@ -346,7 +346,7 @@ sealed partial class PolicyStep(
             {
                 // The refusal goes out through the server's own body; the counting body drops what the upstream sends.
                 var counting = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
-                context.Features.Set(((CountingResponseBody)counting).InnerFeature);
+                context.Features.Set(server);
                 try
                 {
                     response.Clear();

@@ -93,10 +93,10 @@ sealed class RedisLimiter(IConnectionMultiplexer redis)
 
     /// <summary>
     /// Whether <paramref name="consumerId"/> is, by this instance's last decision for it, well inside every limit of
-    /// <paramref name="policy"/>: the decision is under a second old, and what it left exceeds, by at least
-    /// <see cref="HeadroomMargin"/>, the requests this instance has sent for a decision since. Other instances may
-    /// have used some of that room meanwhile, so this is a forecast, not a decision: the script still decides
-    /// every request. A decision older than <see cref="HeadroomSeconds"/> forecasts nothing.
+    /// <paramref name="policy"/>: the decision is under <see cref="HeadroomSeconds"/> old, and what it left exceeds,
+    /// by at least <see cref="HeadroomMargin"/>, the requests this instance has sent for a decision since. Other
+    /// instances may have used some of that room meanwhile, so this is a forecast, not a decision: the script still
+    /// decides every request.
     /// </summary>
     public bool HasHeadroom(string consumerId, LimitPolicy policy)
     {

@@ -193,13 +193,7 @@ public abstract class LimitTests(PlatformFixture platform)
         var second = await scenario.StartGatewayAsync();
         var (key, descriptor) = await scenario.IssueKeyAsync(GatewayScenario.Plan(perMinute: 20, monthly: 1000));
         var path = $"/odata/{await scenario.PublishDatasetAsync(Contracts.Access.AccessLevel.Open)}/rows";
-        using var client = GatewayScenario.Client(first);
-        client.DefaultRequestHeaders.Add("X-Api-Key", key);
-        // The first instance's one call leaves 19 of the minute: room enough, as far as it knows, to forward the
-        // next read while its decision is on its way.
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(path)).StatusCode);
-        // The second instance uses those 19 meanwhile.
-        Assert.All(await FireAsync(key, 19, second), status => Assert.Equal(HttpStatusCode.OK, status));
+        using var client = await SpendTheMinuteAsync(key, path, first, second);
 
         using var refused = await client.GetAsync(path + "?bytes=50000");
 
@@ -237,15 +231,26 @@ public abstract class LimitTests(PlatformFixture platform)
 
         var (key, _) = await scenario.IssueKeyAsync(GatewayScenario.Plan(perMinute: 20), entitlements: [Contracts.Access.Entitlements.Dataset(id)]);
         var path = $"/odata/{id}/rows";
-        using var client = GatewayScenario.Client(first);
-        client.DefaultRequestHeaders.Add("X-Api-Key", key);
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(path)).StatusCode);
-        Assert.All(await FireAsync(key, 19, second), status => Assert.Equal(HttpStatusCode.OK, status));
+        using var client = await SpendTheMinuteAsync(key, path, first, second);
 
         using var refused = await client.GetAsync(path);
 
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.Equal(1, scenario.Upstream.Received.GetValueOrDefault(path));
+    }
+
+    /// <summary>
+    /// For a key of 20 a minute: one read of <paramref name="path"/> through <paramref name="first"/>, which leaves
+    /// it 19 of the minute (room enough, as far as it knows, to forward the next read while its decision is on its
+    /// way), then the other 19 through <paramref name="second"/>. Returns the client of the first instance.
+    /// </summary>
+    static async Task<HttpClient> SpendTheMinuteAsync(string key, string path, AppHost.RunningGateway first, AppHost.RunningGateway second)
+    {
+        var client = GatewayScenario.Client(first);
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(path)).StatusCode);
+        Assert.All(await FireAsync(key, 19, second), status => Assert.Equal(HttpStatusCode.OK, status));
+        return client;
     }
 
     static long Microseconds(DateTimeOffset moment) => moment.ToUnixTimeMilliseconds() * 1000;
