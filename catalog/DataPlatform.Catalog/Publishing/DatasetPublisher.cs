@@ -419,6 +419,17 @@ public sealed partial class DatasetPublisher(
                 $"CREATE INDEX {SqlIdentifiers.Quote(table + "_f" + index++.ToString(CultureInfo.InvariantCulture))} ON {quoted} ({SqlIdentifiers.Quote(column.PhysicalName)})",
                 transaction, cancellationToken);
         }
+
+        // Without statistics the planner guesses a new table's size and value spread until autovacuum visits it (up
+        // to a minute later on PostgreSQL, never on SQLite), and a guess can turn a selective filter into a full
+        // scan. Analysing here, inside the publish's transaction, means the version serves its first query with
+        // them. SQLite samples a bounded number of rows per index, as PostgreSQL samples by default.
+        if (!postgres)
+        {
+            await connection.RunAsync("PRAGMA analysis_limit = 1000", transaction, cancellationToken);
+        }
+
+        await connection.RunAsync($"ANALYZE {quoted}", transaction, cancellationToken);
     }
 
     static async Task ApplyRetentionAsync(DbConnection connection, DbTransaction transaction, string datasetId, int retained, CancellationToken cancellationToken)
