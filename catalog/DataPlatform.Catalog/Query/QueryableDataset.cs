@@ -38,6 +38,12 @@ public sealed record QueryableColumn(
     bool Filterable = true,
     ColumnSensitivity Sensitivity = ColumnSensitivity.Public)
 {
+    /// <summary>
+    /// The row id (<see cref="QueryableDataset.RowIdColumn"/>) as a column: what a front door offers when a dataset
+    /// has no other way to name its rows (no visible key, or no visible column at all).
+    /// </summary>
+    public static readonly QueryableColumn RowId = new(QueryableDataset.RowIdColumn, QueryableDataset.RowIdColumn, ColumnType.Integer, Nullable: false, Key: true);
+
     /// <summary>True when only callers holding the dataset's entitlement may see the column.</summary>
     public bool IsProtected => Sensitivity != ColumnSensitivity.Public;
 }

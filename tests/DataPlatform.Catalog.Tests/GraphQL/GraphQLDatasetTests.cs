@@ -172,6 +172,58 @@ public abstract class GraphQLDatasetTests(PlatformFixture platform)
         Assert.Contains("complex", body.GetProperty("errors")[0].GetProperty("message").GetString(), StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public async Task Columns_named_like_where_combinators_or_GraphQL_literals_leave_the_schema_working_under_a_suffixed_name()
+    {
+        var people = await PeopleTable.CreateAsync(platform);
+        var renamed = new Dictionary<string, string> { ["province"] = "and", ["age"] = "not", ["name"] = "null", ["active"] = "true" };
+        var dataset = people with { Columns = people.Columns.Select(c => renamed.TryGetValue(c.Name, out var name) ? c with { Name = name } : c).ToArray() };
+        var other = await PeopleTable.CreateAsync(platform);
+        await using var catalog = await CatalogWithDatasets.StartAsync(platform, new TestDatasetRegistry(dataset, other));
+        using var client = catalog.Client();
+
+        var (_, body, _) = await GraphQLEndpointTests.PostAsync(client, $$"""
+            {
+              {{Field(dataset)}}(where: { and_column: { eq: "Hà Nội" }, not_column: { gte: 30 }, not: { null_column: { isNull: true } } },
+                  orderBy: [{ field: not_column, direction: DESC }, { field: code }]) {
+                nodes { code and_column not_column null_column true_column }
+                aggregate(groupBy: [true_column]) { key { true_column } count }
+              }
+              {{Field(other)}}(first: 1) { nodes { code } }
+            }
+            """);
+
+        Assert.False(body.TryGetProperty("errors", out var errors), errors.ToString());
+        var expected = PeopleTable.Rows.Where(p => p.Province == "Hà Nội" && p.Age >= 30 && p.Name is not null)
+            .OrderByDescending(p => p.Age).ThenBy(p => p.Code, StringComparer.Ordinal).ToList();
+        var connection = body.GetProperty("data").GetProperty(Field(dataset));
+        Assert.Equal(expected.Select(p => p.Code), connection.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("code").GetString()));
+        Assert.Equal(expected.Select(p => p.Age), connection.GetProperty("nodes").EnumerateArray().Select(n => (long?)n.GetProperty("not_column").GetInt64()));
+        Assert.Equal(expected.Select(p => p.Active).Distinct().Count(), connection.GetProperty("aggregate").GetArrayLength());
+        Assert.Equal("P001", body.GetProperty("data").GetProperty(Field(other)).GetProperty("nodes")[0].GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task A_dataset_whose_every_column_is_personal_leaves_the_schema_working_for_callers_who_may_not_see_them()
+    {
+        var people = await PeopleTable.CreateAsync(platform);
+        var hidden = people with { Columns = people.Columns.Select(c => c with { Sensitivity = ColumnSensitivity.Personal }).ToArray() };
+        var open = await PeopleTable.CreateAsync(platform);
+        await using var catalog = await CatalogWithDatasets.StartAsync(platform, new TestDatasetRegistry(hidden, open));
+        using var stranger = catalog.Client(_developer);
+        using var entitled = catalog.Client(_developer with { Entitlements = [hidden.Entitlement] });
+
+        var (_, seen, _) = await GraphQLEndpointTests.PostAsync(stranger, $"{{ {Field(open)}(first: 2) {{ nodes {{ code }} }} {Field(hidden)} {{ totalCount }} }}");
+        var (_, full, _) = await GraphQLEndpointTests.PostAsync(entitled, $"{{ {Field(hidden)}(where: {{ code: {{ eq: \"P002\" }} }}) {{ nodes {{ name citizen_id }} }} }}");
+        var (_, leak, _) = await GraphQLEndpointTests.PostAsync(stranger, $"{{ {Field(hidden)}(first: 1) {{ nodes {{ code }} }} }}");
+
+        Assert.False(seen.TryGetProperty("errors", out var errors), errors.ToString());
+        Assert.Equal(["P001", "P002"], seen.GetProperty("data").GetProperty(Field(open)).GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("code").GetString()));
+        Assert.Equal(PeopleTable.Rows.Count, seen.GetProperty("data").GetProperty(Field(hidden)).GetProperty("totalCount").GetInt64());
+        Assert.Equal("001096000002", full.GetProperty("data").GetProperty(Field(hidden)).GetProperty("nodes")[0].GetProperty("citizen_id").GetString());
+        Assert.Contains("code", leak.GetProperty("errors")[0].GetProperty("message").GetString());
+    }
+
     static async Task<List<string>> RootFieldsAsync(HttpClient client)
     {
         var (_, body, _) = await GraphQLEndpointTests.PostAsync(client, "{ __schema { queryType { fields { name } } } }");
