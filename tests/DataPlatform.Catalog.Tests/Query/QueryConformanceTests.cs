@@ -116,6 +116,8 @@ public abstract class QueryConformanceTests(PlatformFixture platform)
         ["search terms are combined with and"] = ("$search=ha noi&$select=code", () => Codes(p => Matches(p, "ha") && Matches(p, "noi"))),
         ["search phrase"] = ("$search=\"van an\"&$select=code", () => Codes(p => Matches(p, "van an"))),
         ["search or and not"] = ("$search=(hai OR can) AND NOT thi&$select=code", () => Codes(p => (Matches(p, "hai") || Matches(p, "can")) && !Matches(p, "thi"))),
+        ["search words may hold digits, as OData 4.01 allows"] = ("$search=p001&$select=code", () => Codes(p => Matches(p, "p001"))),
+        ["search words with digits combine with operators and phrases"] = ("$search=(0010 OR đức) AND NOT \"p00\"&$select=code", () => Codes(p => (Matches(p, "0010") || Matches(p, "duc")) && !Matches(p, "p00"))),
         ["order by several keys, nulls first ascending"] = ("$orderby=province,age desc&$select=code", () => Codes(ThenDescending(Ascending(People, p => p.Province), p => p.Age).ThenBy(p => p.RowId))),
         ["order by a date descending, nulls last"] = ("$orderby=born desc&$select=code", () => Codes(Descending(People, p => p.Born).ThenBy(p => p.RowId))),
         ["order by an expression"] = ("$orderby=tolower(name)&$select=code", () => Codes(Ascending(People, p => p.Name?.ToLowerInvariant()).ThenBy(p => p.RowId))),
