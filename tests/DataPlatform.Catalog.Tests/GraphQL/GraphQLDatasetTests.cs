@@ -116,6 +116,29 @@ public abstract class GraphQLDatasetTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task Search_ignores_diacritics_and_never_matches_a_personal_column_the_caller_may_not_see()
+    {
+        var dataset = await PeopleTable.CreateAsync(platform);
+        await using var catalog = await CatalogWithDatasets.StartAsync(platform, new TestDatasetRegistry(dataset));
+        using var stranger = catalog.Client(_developer);
+        using var entitled = catalog.Client(_developer with { Entitlements = [dataset.Entitlement] });
+        const string Query = "query($s: String) { {0}(search: $s, first: 100) { totalCount nodes { code } } }";
+        var document = Query.Replace("{0}", Field(dataset), StringComparison.Ordinal);
+
+        var (_, plain, _) = await GraphQLEndpointTests.PostAsync(stranger, document, new { s = "dang van duc" });
+        var (_, hidden, _) = await GraphQLEndpointTests.PostAsync(stranger, document, new { s = "001086000001" });
+        var (_, found, _) = await GraphQLEndpointTests.PostAsync(entitled, document, new { s = "001086000001" });
+
+        Assert.Equal(["P003"], Codes(plain));
+        Assert.Empty(Codes(hidden));
+        Assert.Equal(0, hidden.GetProperty("data").GetProperty(Field(dataset)).GetProperty("totalCount").GetInt64());
+        Assert.Equal(["P001"], Codes(found));
+
+        List<string?> Codes(System.Text.Json.JsonElement body) =>
+            body.GetProperty("data").GetProperty(Field(dataset)).GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("code").GetString()).ToList();
+    }
+
+    [Fact]
     public async Task A_newly_published_dataset_appears_in_the_schema_without_a_restart()
     {
         var first = await PeopleTable.CreateAsync(platform);
