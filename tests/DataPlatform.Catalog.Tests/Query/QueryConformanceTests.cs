@@ -172,6 +172,8 @@ public abstract class QueryConformanceTests(PlatformFixture platform)
     [InlineData("$orderby=born,income desc")]
     [InlineData("$orderby=province,active desc,registered")]
     [InlineData("$filter=age gt 25&$orderby=tolower(name) desc")]
+    [InlineData("$orderby=income div 3 desc")]
+    [InlineData("$apply=compute(income mul 1.1 as grown)&$orderby=grown")]
     public async Task Keyset_pages_together_return_every_row_once_in_order(string query)
     {
         var dataset = await PeopleTable.CreateAsync(platform);
