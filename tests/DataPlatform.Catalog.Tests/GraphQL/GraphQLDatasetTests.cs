@@ -13,6 +13,8 @@ public abstract class GraphQLDatasetTests(PlatformFixture platform)
 
     static string Field(QueryableDataset dataset) => dataset.Id.Replace('-', '_');
 
+    static string TypeName(QueryableDataset dataset) => string.Concat(dataset.Id.Split('-').Select(part => char.ToUpperInvariant(part[0]) + part[1..]));
+
     [Fact]
     public async Task Where_and_orderBy_return_the_same_rows_as_the_independent_computation()
     {
@@ -193,6 +195,65 @@ public abstract class GraphQLDatasetTests(PlatformFixture platform)
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains("complex", body.GetProperty("errors")[0].GetProperty("message").GetString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// The check a GraphQL client makes of a schema it did not write: graphql-core, the Python port of graphql-js (the
+    /// reference implementation that GraphiQL, Apollo and the code generators build client schemas with), turns the
+    /// introspection result into a client schema, validates it, and validates a typical document against it.
+    /// </summary>
+    const string ReferenceClient = """
+        import json, sys
+        from graphql import build_client_schema, validate_schema, parse, validate, print_schema
+        schema = build_client_schema(json.load(open(sys.argv[1], encoding="utf-8"))["data"])
+        problems = [str(e) for e in validate_schema(schema)] + [str(e) for e in validate(schema, parse(sys.argv[2]))]
+        print("\n".join(problems) if problems else "ok " + str(len(print_schema(schema))))
+        """;
+
+    [Fact]
+    public async Task The_introspected_schema_is_accepted_by_the_reference_GraphQL_client_implementation()
+    {
+        var dataset = await PeopleTable.CreateAsync(platform);
+        var hidden = await PeopleTable.CreateAsync(platform);
+        hidden = hidden with { Columns = hidden.Columns.Select(c => c with { Sensitivity = ColumnSensitivity.Sensitive }).ToArray() };
+        await using var catalog = await CatalogWithDatasets.StartAsync(platform, new TestDatasetRegistry(dataset, hidden));
+        using var client = catalog.Client();
+        var (_, _, introspection) = await GraphQLEndpointTests.PostAsync(client, GraphQLEndpointTests.IntrospectionQuery);
+        var file = Path.Combine(Path.GetTempPath(), $"introspection-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, introspection);
+        var document = $$"""
+            query People($after: String, $where: {{TypeName(dataset)}}Where) {
+              {{Field(dataset)}}(where: $where, orderBy: [{ field: age, direction: DESC }], first: 10, after: $after, search: "hà nội") {
+                totalCount
+                edges { cursor node { code name age income active born registered } }
+                pageInfo { hasNextPage endCursor }
+                aggregate(groupBy: [province, active]) { key { province active } count sum { age income } avg { income } min { born } max { registered } }
+              }
+              {{Field(hidden)}} { totalCount nodes { _row } }
+              datasets { id title accessLevel version rowCount field columns { name type nullable key filterable } }
+            }
+            """;
+
+        try
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var argument in new[] { "-c", ReferenceClient, file, document })
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            using var python = System.Diagnostics.Process.Start(start)!;
+            var output = await python.StandardOutput.ReadToEndAsync();
+            var error = await python.StandardError.ReadToEndAsync();
+            await python.WaitForExitAsync();
+
+            Assert.True(python.ExitCode == 0, "python3 with graphql-core (pip install graphql-core) is needed: " + error);
+            Assert.StartsWith("ok ", output);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]
