@@ -148,7 +148,9 @@ sealed class GraphQLSchemaBuilder
         {
             Name = fieldName,
             Description = $"{dataset.Title} (dataset {dataset.Id}, version {dataset.Version}).",
-            ResolvedType = new NonNullGraphType(connection),
+            // Nullable, so that a dataset the caller may not read (or a query on it that fails) costs only its own
+            // field: the other datasets a document asks for still answer.
+            ResolvedType = connection,
             Arguments = new QueryArguments(
                 new QueryArgument(where) { Name = "where" },
                 new QueryArgument(new ListGraphType(new NonNullGraphType(orderBy))) { Name = "orderBy" },
@@ -161,6 +163,13 @@ sealed class GraphQLSchemaBuilder
 
     Connection Connect(QueryableDataset dataset, Dictionary<string, QueryableColumn> columns, IResolveFieldContext context)
     {
+        if (context.UserContext is GraphQLUserContext user && dataset.RefusalFor(user.Consumer) is { } refusal)
+        {
+            // The schema is shared by callers with the same dataset entitlements, so paid and registered datasets are
+            // in it for everyone (as the catalog lists them); reading their rows is what needs the key or subscription.
+            throw new ExecutionError(refusal.Message) { Code = refusal.NeedsApiKey ? "AUTHENTICATION_REQUIRED" : "SUBSCRIPTION_REQUIRED" };
+        }
+
         var plan = new QueryPlan(dataset)
         {
             Select = dataset.Columns.Select(c => new Projection(c.Name, new ColumnExpression(c))).ToList(),

@@ -28,10 +28,10 @@ public static class ODataApi
 
     static async Task<IResult> GetServiceDocumentAsync(string datasetId, HttpContext context, IQueryableDatasetSource source, CancellationToken cancellationToken)
     {
-        var model = await FindAsync(datasetId, context, source, cancellationToken);
+        var (model, refused) = await FindAsync(datasetId, context, source, cancellationToken);
         if (model is null)
         {
-            return NotFound(datasetId);
+            return refused!;
         }
 
         var root = ServiceRoot(context.Request, datasetId);
@@ -52,10 +52,10 @@ public static class ODataApi
 
     static async Task<IResult> GetMetadataAsync(string datasetId, HttpContext context, IQueryableDatasetSource source, CancellationToken cancellationToken)
     {
-        var model = await FindAsync(datasetId, context, source, cancellationToken);
+        var (model, refused) = await FindAsync(datasetId, context, source, cancellationToken);
         if (model is null)
         {
-            return NotFound(datasetId);
+            return refused!;
         }
 
         var format = context.Request.Query["$format"].ToString();
@@ -80,10 +80,10 @@ public static class ODataApi
         string datasetId, HttpContext context, IQueryableDatasetSource source, QueryExecutor executor, IOptions<QueryOptions> options,
         QueryAuditLog audit, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        var model = await FindAsync(datasetId, context, source, cancellationToken);
+        var (model, refused) = await FindAsync(datasetId, context, source, cancellationToken);
         if (model is null)
         {
-            return NotFound(datasetId);
+            return refused!;
         }
 
         var request = context.Request;
@@ -213,10 +213,10 @@ public static class ODataApi
         string datasetId, string key, HttpContext context, IQueryableDatasetSource source, QueryExecutor executor, QueryAuditLog audit,
         ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        var model = await FindAsync(datasetId, context, source, cancellationToken);
+        var (model, refused) = await FindAsync(datasetId, context, source, cancellationToken);
         if (model is null)
         {
-            return NotFound(datasetId);
+            return refused!;
         }
 
         var request = context.Request;
@@ -289,10 +289,10 @@ public static class ODataApi
         string datasetId, HttpContext context, IQueryableDatasetSource source, QueryExecutor executor, QueryAuditLog audit, ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
-        var model = await FindAsync(datasetId, context, source, cancellationToken);
+        var (model, refused) = await FindAsync(datasetId, context, source, cancellationToken);
         if (model is null)
         {
-            return NotFound(datasetId);
+            return refused!;
         }
 
         try
@@ -313,12 +313,23 @@ public static class ODataApi
         }
     }
 
-    /// <summary>The dataset's model as this caller may see it; <c>null</c> when it does not exist for them.</summary>
-    static async Task<ODataModel?> FindAsync(string datasetId, HttpContext context, IQueryableDatasetSource source, CancellationToken cancellationToken)
+    /// <summary>
+    /// The dataset's model as this caller may see it, or the OData error to answer instead: 404 when the dataset does not
+    /// exist for them, 401 or 403 when they may not read it (the gateway refuses these first; the catalog checks again
+    /// so that a call reaching it directly gets no more).
+    /// </summary>
+    static async Task<(ODataModel? Model, IResult? Refusal)> FindAsync(string datasetId, HttpContext context, IQueryableDatasetSource source, CancellationToken cancellationToken)
     {
+        var consumer = context.GetConsumer();
         var dataset = await source.FindAsync(datasetId, cancellationToken);
-        var view = dataset?.VisibleTo(context.GetConsumer().Entitlements);
-        return view is null ? null : ODataModel.For(view);
+        var view = dataset?.VisibleTo(consumer.Entitlements);
+        return (view, view?.RefusalFor(consumer)) switch
+        {
+            (null, _) => (null, NotFound(datasetId)),
+            (_, { NeedsApiKey: true } refusal) => (null, ODataResponses.Error(StatusCodes.Status401Unauthorized, "AuthenticationRequired", refusal.Message)),
+            (_, { } refusal) => (null, ODataResponses.Error(StatusCodes.Status403Forbidden, "SubscriptionRequired", refusal.Message)),
+            _ => (ODataModel.For(view), null),
+        };
     }
 
     static IResult NotFound(string datasetId) =>
