@@ -257,6 +257,43 @@ public abstract class GraphQLDatasetTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task The_IDE_page_runs_in_a_real_browser_with_no_network_beyond_the_catalog_and_lists_the_datasets()
+    {
+        var dataset = await PeopleTable.CreateAsync(platform);
+        await using var catalog = await CatalogWithDatasets.StartAsync(platform, new TestDatasetRegistry(dataset));
+        var profile = Directory.CreateTempSubdirectory("ide-browser-");
+        try
+        {
+            // Headless Chromium loads the page as a browser asks for it (Accept: text/html), runs its script, lets its
+            // introspection request finish, and prints the resulting DOM. The page may reach nothing but the catalog.
+            var start = new System.Diagnostics.ProcessStartInfo(TestServers.Chromium) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var argument in new[]
+            {
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+                "--user-data-dir=" + profile.FullName, "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                "--virtual-time-budget=10000", "--dump-dom", catalog.Url + "/graphql",
+            })
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            using var browser = System.Diagnostics.Process.Start(start)!;
+            var stderr = browser.StandardError.ReadToEndAsync();
+            var dom = await browser.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(90));
+            await browser.WaitForExitAsync();
+
+            Assert.Contains($"<li title=\"{dataset.Title}", dom);
+            Assert.Contains($">{Field(dataset)}</li>", dom);
+            Assert.Contains(">datasets</li>", dom);
+            _ = await stderr;
+        }
+        finally
+        {
+            profile.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Columns_named_like_where_combinators_or_GraphQL_literals_leave_the_schema_working_under_a_suffixed_name()
     {
         var people = await PeopleTable.CreateAsync(platform);
