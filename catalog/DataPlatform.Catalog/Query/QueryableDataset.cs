@@ -87,7 +87,12 @@ public sealed record QueryableDataset(
     /// </summary>
     public QueryRefusal? RefusalFor(ConsumerContext consumer)
     {
-        if (AccessLevel != AccessLevel.Open && consumer.IsAnonymous)
+        if (AccessLevel == AccessLevel.Open)
+        {
+            return null;
+        }
+
+        if (consumer.IsAnonymous)
         {
             return new QueryRefusal(true, $"Dataset '{Id}' is available to registered developers: send an API key.");
         }
