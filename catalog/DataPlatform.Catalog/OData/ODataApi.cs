@@ -123,7 +123,8 @@ public static class ODataApi
             var count = query.Count ? await executor.CountAsync(plan, cancellationToken) : (long?)null;
             var root = ServiceRoot(request, datasetId);
             var ieee754 = Ieee754(request);
-            var headers = applied is null ? null : new Dictionary<string, string> { ["Preference-Applied"] = applied };
+            // An aggregation answers whole, whatever page size the client prefers, so it does not claim to have applied one.
+            var headers = applied is null || plan.IsGrouped ? null : new Dictionary<string, string> { ["Preference-Applied"] = applied };
             var contentType = $"application/json;odata.metadata={metadata};odata.streaming=true;IEEE754Compatible={(ieee754 ? "true" : "false")};charset=utf-8";
             string Context(IEnumerable<OutputColumn> columns) => $"{root}$metadata#{ODataModel.EntitySetName}({string.Join(",", columns.Select(c => c.Name))})";
             string? Next(int returned, KeysetPosition next)
