@@ -23,8 +23,20 @@ public static class ODataApi
         group.MapGet("/Records({key})", GetRecordAsync).WithName("GetODataRecord")
             .WithSummary("One row by its key: Records('P001'), or Records(col1=…,col2=…) for a compound key; $select applies");
         group.MapGet("/Records/$count", GetCountAsync).WithName("GetODataCount").WithSummary("The number of matching rows, as plain text");
+        group.MapGet("/{**rest}", GetUnknownResource).WithName("GetODataUnknownResource")
+            .WithSummary("Any other path under a dataset's service: a 404 in the OData error format");
         return group;
     }
+
+    /// <summary>
+    /// A path the service does not have (a mistyped entity set, a navigation): a 404 in the OData error format that says
+    /// what there is, rather than an empty one. It answers alike whether or not the dataset exists, so it reveals nothing
+    /// of a restricted one.
+    /// </summary>
+    static IResult GetUnknownResource(string datasetId, string rest, CancellationToken cancellationToken) =>
+        ODataResponses.Error(StatusCodes.Status404NotFound, "ResourceNotFound",
+            $"The service has no resource '{rest}'. Each dataset's service has the service document, $metadata, Records, Records(key) and Records/$count.",
+            "path");
 
     static async Task<IResult> GetServiceDocumentAsync(string datasetId, HttpContext context, IQueryableDatasetSource source, CancellationToken cancellationToken)
     {

@@ -365,6 +365,23 @@ public abstract class ODataEndpointTests(PlatformFixture platform)
         });
     }
 
+    [Theory]
+    [InlineData("Recordz")]
+    [InlineData("Records('P001')/Parent")]
+    public async Task An_unknown_path_under_a_dataset_is_a_404_in_the_OData_error_format_naming_it(string path)
+    {
+        var (catalog, dataset) = await StartAsync();
+        await using var _ = catalog;
+        using var client = catalog.Client();
+
+        using var response = await client.GetAsync($"/odata/{dataset.Id}/{path}");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        var error = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
+        Assert.Equal("ResourceNotFound", error.GetProperty("code").GetString());
+        Assert.Contains(path, error.GetProperty("message").GetString());
+    }
+
     [Fact]
     public async Task An_unknown_dataset_is_a_404_in_the_OData_error_format()
     {
