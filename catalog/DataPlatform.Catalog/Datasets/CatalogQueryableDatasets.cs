@@ -55,7 +55,10 @@ sealed class CatalogQueryableDatasets(DatasetStore store, QueryableDatasetChange
         dataset.CurrentTable!,
         dataset.CurrentVersion,
         dataset.RowCount,
-        dataset.Columns.Select(ToQueryable).ToArray());
+        dataset.Columns.Select(ToQueryable).ToArray())
+    {
+        ProductId = dataset.ToDescriptor().ProductId,
+    };
 
     internal static QueryableColumn ToQueryable(DatasetColumn column) => new(
         column.PhysicalName,

@@ -67,8 +67,16 @@ sealed class GraphQLSchemaBuilder
 
     FieldType DatasetField(QueryableDataset dataset, string fieldName)
     {
+        if (dataset.Columns.Count == 0)
+        {
+            // Every column is hidden from this caller. GraphQL has no object type without fields (nor an enum without
+            // values), so the dataset offers its row id, as OData keys such a dataset on it.
+            dataset = dataset with { Columns = [QueryableColumn.RowId] };
+        }
+
         var typeName = Unique(TypeName(dataset.Id), _names);
-        var columns = dataset.Columns.ToDictionary(c => ColumnFieldName(c.Name), c => c, StringComparer.Ordinal);
+        var columnNames = new HashSet<string>(StringComparer.Ordinal);
+        var columns = dataset.Columns.ToDictionary(c => Unique(ColumnFieldName(c.Name), columnNames), c => c, StringComparer.Ordinal);
         var filterable = columns.Where(c => c.Value.Filterable).ToList();
 
         var record = new ObjectGraphType { Name = typeName, Description = $"A row of “{dataset.Title}”." };
@@ -140,7 +148,9 @@ sealed class GraphQLSchemaBuilder
         {
             Name = fieldName,
             Description = $"{dataset.Title} (dataset {dataset.Id}, version {dataset.Version}).",
-            ResolvedType = new NonNullGraphType(connection),
+            // Nullable, so that a dataset the caller may not read (or a query on it that fails) costs only its own
+            // field: the other datasets a document asks for still answer.
+            ResolvedType = connection,
             Arguments = new QueryArguments(
                 new QueryArgument(where) { Name = "where" },
                 new QueryArgument(new ListGraphType(new NonNullGraphType(orderBy))) { Name = "orderBy" },
@@ -153,6 +163,13 @@ sealed class GraphQLSchemaBuilder
 
     Connection Connect(QueryableDataset dataset, Dictionary<string, QueryableColumn> columns, IResolveFieldContext context)
     {
+        if (context.UserContext is GraphQLUserContext user && dataset.RefusalFor(user.Consumer) is { } refusal)
+        {
+            // The schema is shared by callers with the same dataset entitlements, so paid and registered datasets are
+            // in it for everyone (as the catalog lists them); reading their rows is what needs the key or subscription.
+            throw new ExecutionError(refusal.Message) { Code = refusal.NeedsApiKey ? "AUTHENTICATION_REQUIRED" : "SUBSCRIPTION_REQUIRED" };
+        }
+
         var plan = new QueryPlan(dataset)
         {
             Select = dataset.Columns.Select(c => new Projection(c.Name, new ColumnExpression(c))).ToList(),
@@ -184,8 +201,12 @@ sealed class GraphQLSchemaBuilder
 
         // Edges carry a cursor each and pageInfo the last row's; a document that selects neither (nodes, totalCount)
         // spares reading a position for every row.
-        var positions = context.SubFields?.Values.Any(f => f.Field.Name.StringValue is "edges" or "pageInfo") ?? true;
-        return new Connection(plan, _executor, Auditor(dataset, context), positions);
+        var selected = context.SubFields?.Values.Select(f => f.Field.Name.StringValue).ToHashSet(StringComparer.Ordinal);
+        var positions = selected?.Overlaps(["edges", "pageInfo"]) ?? true;
+        // A read of rows or groups is audited where it runs. A document that asks only for totalCount still learns
+        // something of a restricted dataset (whether a citizen id is in it), so its count is audited on its own.
+        var countOnly = selected is not null && !selected.Overlaps(["nodes", "edges", "pageInfo", "aggregate"]);
+        return new Connection(plan, _executor, Auditor(dataset, context), positions, countOnly);
     }
 
     /// <summary>Records reads of a restricted dataset with the caller and the whole document; nothing for other datasets.</summary>
@@ -468,7 +489,17 @@ sealed class GraphQLSchemaBuilder
         return candidate;
     }
 
-    /// <summary>A GraphQL name for a column: letters, digits and underscores, not starting with a digit or "__".</summary>
+    /// <summary>
+    /// Names a column may not take in the schema: the combinators of a <c>where</c> input (a column field of the same
+    /// name would collide with them) and the words GraphQL forbids as enum values (the orderBy and groupBy columns
+    /// are enum values). Such a column is called <c>{name}_column</c> throughout the schema.
+    /// </summary>
+    static readonly HashSet<string> _reserved = new(StringComparer.Ordinal) { "and", "or", "not", "true", "false", "null" };
+
+    /// <summary>
+    /// A GraphQL name for a column: letters, digits and underscores, not starting with a digit or "__", and not one of
+    /// the <see cref="_reserved"/> words.
+    /// </summary>
     internal static string ColumnFieldName(string name)
     {
         var builder = new StringBuilder();
@@ -478,6 +509,11 @@ sealed class GraphQLSchemaBuilder
         }
 
         var result = builder.ToString();
+        if (_reserved.Contains(result))
+        {
+            return result + "_column";
+        }
+
         return result.Length == 0 || char.IsAsciiDigit(result[0]) || result.StartsWith("__", StringComparison.Ordinal) ? "c" + result : result;
     }
 
@@ -506,7 +542,7 @@ sealed class GraphQLSchemaBuilder
     }
 
     /// <summary>A connection: the plan of the rows, run once however many of its fields the query selects.</summary>
-    sealed class Connection(QueryPlan plan, QueryExecutor executor, Func<long, CancellationToken, Task>? audit, bool positions)
+    sealed class Connection(QueryPlan plan, QueryExecutor executor, Func<long, CancellationToken, Task>? audit, bool positions, bool auditCount)
     {
         Task<ConnectionPage>? _page;
         Task<long>? _count;
@@ -527,7 +563,19 @@ sealed class GraphQLSchemaBuilder
             }).AsTask();
 
         public Task<long> CountAsync(CancellationToken cancellationToken) =>
-            _count ??= executor.CountAsync(plan, cancellationToken);
+            _count ??= CountAndAuditAsync(cancellationToken);
+
+        async Task<long> CountAndAuditAsync(CancellationToken cancellationToken)
+        {
+            var count = await executor.CountAsync(plan, cancellationToken);
+            if (auditCount && audit is not null)
+            {
+                // No rows are returned; the entry records the read, as OData's $count does.
+                await audit(0, cancellationToken);
+            }
+
+            return count;
+        }
     }
 
     sealed record Edge(KeysetPosition Position, object?[] Node);

@@ -23,15 +23,27 @@ public static class ODataApi
         group.MapGet("/Records({key})", GetRecordAsync).WithName("GetODataRecord")
             .WithSummary("One row by its key: Records('P001'), or Records(col1=…,col2=…) for a compound key; $select applies");
         group.MapGet("/Records/$count", GetCountAsync).WithName("GetODataCount").WithSummary("The number of matching rows, as plain text");
+        group.MapGet("/{**rest}", GetUnknownResource).WithName("GetODataUnknownResource")
+            .WithSummary("Any other path under a dataset's service: a 404 in the OData error format");
         return group;
     }
 
+    /// <summary>
+    /// A path the service does not have (a mistyped entity set, a navigation): a 404 in the OData error format that says
+    /// what there is, rather than an empty one. It answers alike whether or not the dataset exists, so it reveals nothing
+    /// of a restricted one.
+    /// </summary>
+    static IResult GetUnknownResource(string datasetId, string rest, CancellationToken cancellationToken) =>
+        ODataResponses.Error(StatusCodes.Status404NotFound, "ResourceNotFound",
+            $"The service has no resource '{rest}'. Each dataset's service has the service document, $metadata, Records, Records(key) and Records/$count.",
+            "path");
+
     static async Task<IResult> GetServiceDocumentAsync(string datasetId, HttpContext context, IQueryableDatasetSource source, CancellationToken cancellationToken)
     {
-        var model = await FindAsync(datasetId, context, source, cancellationToken);
+        var (model, refused) = await FindAsync(datasetId, context, source, cancellationToken);
         if (model is null)
         {
-            return NotFound(datasetId);
+            return refused!;
         }
 
         var root = ServiceRoot(context.Request, datasetId);
@@ -52,10 +64,10 @@ public static class ODataApi
 
     static async Task<IResult> GetMetadataAsync(string datasetId, HttpContext context, IQueryableDatasetSource source, CancellationToken cancellationToken)
     {
-        var model = await FindAsync(datasetId, context, source, cancellationToken);
+        var (model, refused) = await FindAsync(datasetId, context, source, cancellationToken);
         if (model is null)
         {
-            return NotFound(datasetId);
+            return refused!;
         }
 
         var format = context.Request.Query["$format"].ToString();
@@ -80,10 +92,10 @@ public static class ODataApi
         string datasetId, HttpContext context, IQueryableDatasetSource source, QueryExecutor executor, IOptions<QueryOptions> options,
         QueryAuditLog audit, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        var model = await FindAsync(datasetId, context, source, cancellationToken);
+        var (model, refused) = await FindAsync(datasetId, context, source, cancellationToken);
         if (model is null)
         {
-            return NotFound(datasetId);
+            return refused!;
         }
 
         var request = context.Request;
@@ -123,7 +135,8 @@ public static class ODataApi
             var count = query.Count ? await executor.CountAsync(plan, cancellationToken) : (long?)null;
             var root = ServiceRoot(request, datasetId);
             var ieee754 = Ieee754(request);
-            var headers = applied is null ? null : new Dictionary<string, string> { ["Preference-Applied"] = applied };
+            // An aggregation answers whole, whatever page size the client prefers, so it does not claim to have applied one.
+            var headers = applied is null || plan.IsGrouped ? null : new Dictionary<string, string> { ["Preference-Applied"] = applied };
             var contentType = $"application/json;odata.metadata={metadata};odata.streaming=true;IEEE754Compatible={(ieee754 ? "true" : "false")};charset=utf-8";
             string Context(IEnumerable<OutputColumn> columns) => $"{root}$metadata#{ODataModel.EntitySetName}({string.Join(",", columns.Select(c => c.Name))})";
             string? Next(int returned, KeysetPosition next)
@@ -213,10 +226,10 @@ public static class ODataApi
         string datasetId, string key, HttpContext context, IQueryableDatasetSource source, QueryExecutor executor, QueryAuditLog audit,
         ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        var model = await FindAsync(datasetId, context, source, cancellationToken);
+        var (model, refused) = await FindAsync(datasetId, context, source, cancellationToken);
         if (model is null)
         {
-            return NotFound(datasetId);
+            return refused!;
         }
 
         var request = context.Request;
@@ -289,10 +302,10 @@ public static class ODataApi
         string datasetId, HttpContext context, IQueryableDatasetSource source, QueryExecutor executor, QueryAuditLog audit, ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
-        var model = await FindAsync(datasetId, context, source, cancellationToken);
+        var (model, refused) = await FindAsync(datasetId, context, source, cancellationToken);
         if (model is null)
         {
-            return NotFound(datasetId);
+            return refused!;
         }
 
         try
@@ -313,12 +326,23 @@ public static class ODataApi
         }
     }
 
-    /// <summary>The dataset's model as this caller may see it; <c>null</c> when it does not exist for them.</summary>
-    static async Task<ODataModel?> FindAsync(string datasetId, HttpContext context, IQueryableDatasetSource source, CancellationToken cancellationToken)
+    /// <summary>
+    /// The dataset's model as this caller may see it, or the OData error to answer instead: 404 when the dataset does not
+    /// exist for them, 401 or 403 when they may not read it (the gateway refuses these first; the catalog checks again
+    /// so that a call reaching it directly gets no more).
+    /// </summary>
+    static async Task<(ODataModel? Model, IResult? Refusal)> FindAsync(string datasetId, HttpContext context, IQueryableDatasetSource source, CancellationToken cancellationToken)
     {
+        var consumer = context.GetConsumer();
         var dataset = await source.FindAsync(datasetId, cancellationToken);
-        var view = dataset?.VisibleTo(context.GetConsumer().Entitlements);
-        return view is null ? null : ODataModel.For(view);
+        var view = dataset?.VisibleTo(consumer.Entitlements);
+        return (view, view?.RefusalFor(consumer)) switch
+        {
+            (null, _) => (null, NotFound(datasetId)),
+            (_, { NeedsApiKey: true } refusal) => (null, ODataResponses.Error(StatusCodes.Status401Unauthorized, "AuthenticationRequired", refusal.Message)),
+            (_, { } refusal) => (null, ODataResponses.Error(StatusCodes.Status403Forbidden, "SubscriptionRequired", refusal.Message)),
+            _ => (ODataModel.For(view), null),
+        };
     }
 
     static IResult NotFound(string datasetId) =>

@@ -99,7 +99,7 @@ sealed class ODataModel
         {
             view = view with
             {
-                Columns = [new QueryableColumn(QueryableDataset.RowIdColumn, QueryableDataset.RowIdColumn, ColumnType.Integer, Nullable: false, Key: true), .. view.Columns],
+                Columns = [QueryableColumn.RowId, .. view.Columns],
             };
         }
 

@@ -60,6 +60,11 @@ static class ODataQueryBuilder
         }
 
         options.Remove("$format");
+        if (options.TryGetValue("$search", out var searchText))
+        {
+            options["$search"] = QuoteSearchWords(searchText);
+        }
+
         var skipToken = options.Remove("$skiptoken", out var token) ? token : null;
 
         var parser = new ODataQueryOptionParser(model.Model, model.EntityType, model.EntitySet, options)
@@ -145,6 +150,59 @@ static class ODataQueryBuilder
         plan = plan with { Skip = skip ?? 0 };
         var count = Parse("$count", parser.ParseCount) ?? false;
         return new ODataQuery(plan, count, top, skipToken);
+    }
+
+    /// <summary>
+    /// Quotes the bare words of a <c>$search</c> that hold more than letters (<c>2024</c>, <c>P001</c>, <c>Quận-1</c>), so
+    /// that Microsoft.OData.Core's search parser reads them as phrases. Its lexer follows OData 4.0, whose search words
+    /// are letters only, and refuses the rest with a syntax error; OData 4.01, which this service speaks, allows digits
+    /// and most other URL characters in a word. A phrase matches exactly as the word would. Everything else (phrases,
+    /// parentheses, AND, OR, NOT, words of letters) is passed on unchanged for the library to parse.
+    /// </summary>
+    static string QuoteSearchWords(string search)
+    {
+        var result = new System.Text.StringBuilder(search.Length + 8);
+        var word = new System.Text.StringBuilder();
+        var inPhrase = false;
+        for (var i = 0; i < search.Length; i++)
+        {
+            var c = search[i];
+            if (inPhrase)
+            {
+                result.Append(c);
+                if (c == '\\' && i + 1 < search.Length)
+                {
+                    result.Append(search[++i]);
+                }
+                else if (c == '"')
+                {
+                    inPhrase = false;
+                }
+            }
+            else if (c is '"' or '(' or ')' || char.IsWhiteSpace(c))
+            {
+                FlushWord();
+                result.Append(c);
+                inPhrase = c == '"';
+            }
+            else
+            {
+                word.Append(c);
+            }
+        }
+
+        FlushWord();
+        return result.ToString();
+
+        void FlushWord()
+        {
+            var text = word.ToString();
+            word.Clear();
+            var letters = text.All(c => char.IsLetter(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.LetterNumber);
+            result.Append(letters || text is "AND" or "OR" or "NOT"
+                ? text
+                : "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal) + "\"");
+        }
     }
 
     /// <summary>A literal parsed by Microsoft.OData.Core (a key value, a constant) as a plan constant.</summary>

@@ -18,6 +18,7 @@ namespace DataPlatform.Catalog.Query;
 /// plan made while a freshly published table was not yet vacuumed kept a filtered <c>$count</c> on a bitmap heap
 /// scan at 2.3 ms after autovacuum had made a 1.4 ms index-only scan possible, and one plan for every value is also
 /// wrong for skewed columns (a filter on a rare value and on a common one).</item>
+/// <item>Their session time zone is UTC, whatever the server's, so that date parts of datetimes are the UTC ones.</item>
 /// <item>Returning a connection to this pool sends no <c>DISCARD ALL</c>: the reset exists to clear session state
 /// (settings, temporary tables, advisory locks, listeners), and these statements create none. It would also
 /// deallocate the prepared statements.</item>
@@ -40,6 +41,10 @@ sealed class QueryConnections : IAsyncDisposable
                 NoResetOnClose = true,
                 MaxAutoPrepare = options.Value.PreparedStatements,
                 Options = "-c plan_cache_mode=force_custom_plan",
+                // Datetimes are stored in UTC (timestamptz), and year(), month(), day() and date() must take their parts
+                // in UTC, as SQLite does: PostgreSQL takes them in the session's time zone, which comes from the server's
+                // configuration (often the local zone, Asia/Ho_Chi_Minh) or the connection string.
+                Timezone = "UTC",
             };
             _postgres = NpgsqlDataSource.Create(builder.ConnectionString);
         }

@@ -136,7 +136,7 @@ sealed class QueryExecutor(PlatformDatabase database, QueryConnections connectio
         var keys = new object?[statement.SortKeyTypes.Count];
         for (var k = 0; k < keys.Length; k++)
         {
-            keys[k] = _dialect.Read(reader, outputs + k, statement.SortKeyTypes[k]);
+            keys[k] = _dialect.ReadKey(reader, outputs + k, statement.SortKeyTypes[k]);
         }
 
         return new KeysetPosition(keys, Convert.ToInt64(reader.GetValue(outputs + keys.Length)));

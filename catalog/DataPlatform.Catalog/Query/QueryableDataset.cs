@@ -1,4 +1,5 @@
 using DataPlatform.Contracts.Access;
+using DataPlatform.Contracts.ConsumerContext;
 
 namespace DataPlatform.Catalog.Query;
 
@@ -38,6 +39,12 @@ public sealed record QueryableColumn(
     bool Filterable = true,
     ColumnSensitivity Sensitivity = ColumnSensitivity.Public)
 {
+    /// <summary>
+    /// The row id (<see cref="QueryableDataset.RowIdColumn"/>) as a column: what a front door offers when a dataset
+    /// has no other way to name its rows (no visible key, or no visible column at all).
+    /// </summary>
+    public static readonly QueryableColumn RowId = new(QueryableDataset.RowIdColumn, QueryableDataset.RowIdColumn, ColumnType.Integer, Nullable: false, Key: true);
+
     /// <summary>True when only callers holding the dataset's entitlement may see the column.</summary>
     public bool IsProtected => Sensitivity != ColumnSensitivity.Public;
 }
@@ -68,6 +75,34 @@ public sealed record QueryableDataset(
     /// <summary>The entitlement that opens a restricted dataset and the protected columns of any dataset.</summary>
     public string Entitlement => Entitlements.Dataset(Id);
 
+    /// <summary>The data product a paid dataset belongs to (its subscribers may read it); <c>null</c> otherwise.</summary>
+    public string? ProductId { get; init; }
+
+    /// <summary>
+    /// Why <paramref name="consumer"/> may not read this dataset's rows, or <c>null</c> when they may: a registered or
+    /// paid dataset needs an API key, and a paid one a subscription to its product, the rule the gateway applies from
+    /// the dataset's descriptor. The gateway refuses such OData requests before they arrive, but a GraphQL document
+    /// names its datasets only in its body, so the query core checks every read itself. (A restricted dataset does
+    /// not exist at all for a caller without its entitlement: see <see cref="VisibleTo"/>.)
+    /// </summary>
+    public QueryRefusal? RefusalFor(ConsumerContext consumer)
+    {
+        if (AccessLevel == AccessLevel.Open)
+        {
+            return null;
+        }
+
+        if (consumer.IsAnonymous)
+        {
+            return new QueryRefusal(true, $"Dataset '{Id}' is available to registered developers: send an API key.");
+        }
+
+        var required = new DatasetDescriptor(Id, AccessLevel, ProductId, Version).RequiredEntitlement;
+        return required is not null && !consumer.HasEntitlement(required)
+            ? new QueryRefusal(false, $"Dataset '{Id}' belongs to the data product '{ProductId}', which your account does not subscribe to.")
+            : null;
+    }
+
     /// <summary>
     /// The view of this dataset that a caller holding <paramref name="entitlements"/> may see: protected columns
     /// are removed unless the caller holds the dataset's entitlement; <c>null</c> when the dataset is restricted
@@ -89,6 +124,11 @@ public sealed record QueryableDataset(
     /// <summary>The column named <paramref name="name"/> (exact, case-sensitive), or <c>null</c>.</summary>
     public QueryableColumn? Column(string name) => Columns.FirstOrDefault(c => c.Name == name);
 }
+
+/// <summary>Why a caller may not read a dataset's rows.</summary>
+/// <param name="NeedsApiKey">True when any API key would do (the caller is anonymous); false when a subscription is missing.</param>
+/// <param name="Message">What to tell the caller.</param>
+public sealed record QueryRefusal(bool NeedsApiKey, string Message);
 
 /// <summary>
 /// Where the query core finds published datasets. The catalog's dataset store implements it; the default

@@ -55,6 +55,12 @@ abstract class SqlDialect
     public object? Read(DbDataReader reader, int ordinal, ColumnType type) => ReadValue(reader.GetValue(ordinal), type);
 
     /// <summary>
+    /// Reads a sort key of a keyset position: as <see cref="Read"/>, but exactly as the database holds it, because the
+    /// next page compares the key with this value for equality to find where it left off.
+    /// </summary>
+    public virtual object? ReadKey(DbDataReader reader, int ordinal, ColumnType type) => Read(reader, ordinal, type);
+
+    /// <summary>
     /// How to read column <paramref name="ordinal"/> of a row query when it holds values of <paramref name="type"/>:
     /// with the typed getter of its CLR type when the database's column type is known to match it for every row,
     /// else boxed through <see cref="Read"/>. Decided once per statement, so the rows pay no type checks.
@@ -124,7 +130,9 @@ sealed class SqliteDialect : SqlDialect
         DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
         // The catalog stores datetimes in UTC with seven fractional digits, so text order is time order.
         DateTime dt => dt.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture),
-        decimal m => (double)m,
+        // Through text, because the decimal-to-double conversion can miss the nearest double by one unit in the last
+        // place, and a keyset position must bind back to exactly the value it was read from.
+        decimal m => double.Parse(m.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture),
         _ => value,
     };
 
@@ -146,6 +154,15 @@ sealed class SqliteDialect : SqlDialect
         QueryFunction.Day => $"CAST(strftime('%d', {a[0]}) AS INTEGER)",
         _ => $"date({a[0]})",
     };
+
+    // A REAL read as a decimal keeps 15 significant digits, enough to show but not to find the row again: a computed
+    // key such as income div 3 holds 17, and the next page would start with the last row of this one. The shortest
+    // text that round-trips the double is exact as a decimal (when it fits one), and binds back to the same double.
+    public override object? ReadKey(DbDataReader reader, int ordinal, ColumnType type) =>
+        type == ColumnType.Decimal && reader.GetValue(ordinal) is double d
+            && decimal.TryParse(d.ToString("R", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture, out var exact)
+            ? exact
+            : Read(reader, ordinal, type);
 
     public override string Fold(string argument) => $"dp_fold({argument})";
 

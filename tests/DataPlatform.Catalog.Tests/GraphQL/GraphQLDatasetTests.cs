@@ -13,6 +13,8 @@ public abstract class GraphQLDatasetTests(PlatformFixture platform)
 
     static string Field(QueryableDataset dataset) => dataset.Id.Replace('-', '_');
 
+    static string TypeName(QueryableDataset dataset) => string.Concat(dataset.Id.Split('-').Select(part => char.ToUpperInvariant(part[0]) + part[1..]));
+
     [Fact]
     public async Task Where_and_orderBy_return_the_same_rows_as_the_independent_computation()
     {
@@ -116,6 +118,29 @@ public abstract class GraphQLDatasetTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task Search_ignores_diacritics_and_never_matches_a_personal_column_the_caller_may_not_see()
+    {
+        var dataset = await PeopleTable.CreateAsync(platform);
+        await using var catalog = await CatalogWithDatasets.StartAsync(platform, new TestDatasetRegistry(dataset));
+        using var stranger = catalog.Client(_developer);
+        using var entitled = catalog.Client(_developer with { Entitlements = [dataset.Entitlement] });
+        const string Query = "query($s: String) { {0}(search: $s, first: 100) { totalCount nodes { code } } }";
+        var document = Query.Replace("{0}", Field(dataset), StringComparison.Ordinal);
+
+        var (_, plain, _) = await GraphQLEndpointTests.PostAsync(stranger, document, new { s = "dang van duc" });
+        var (_, hidden, _) = await GraphQLEndpointTests.PostAsync(stranger, document, new { s = "001086000001" });
+        var (_, found, _) = await GraphQLEndpointTests.PostAsync(entitled, document, new { s = "001086000001" });
+
+        Assert.Equal(["P003"], Codes(plain));
+        Assert.Empty(Codes(hidden));
+        Assert.Equal(0, hidden.GetProperty("data").GetProperty(Field(dataset)).GetProperty("totalCount").GetInt64());
+        Assert.Equal(["P001"], Codes(found));
+
+        List<string?> Codes(System.Text.Json.JsonElement body) =>
+            body.GetProperty("data").GetProperty(Field(dataset)).GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("code").GetString()).ToList();
+    }
+
+    [Fact]
     public async Task A_newly_published_dataset_appears_in_the_schema_without_a_restart()
     {
         var first = await PeopleTable.CreateAsync(platform);
@@ -170,6 +195,154 @@ public abstract class GraphQLDatasetTests(PlatformFixture platform)
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains("complex", body.GetProperty("errors")[0].GetProperty("message").GetString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// The check a GraphQL client makes of a schema it did not write: graphql-core, the Python port of graphql-js (the
+    /// reference implementation that GraphiQL, Apollo and the code generators build client schemas with), turns the
+    /// introspection result into a client schema, validates it, and validates a typical document against it.
+    /// </summary>
+    const string ReferenceClient = """
+        import json, sys
+        from graphql import build_client_schema, validate_schema, parse, validate, print_schema
+        schema = build_client_schema(json.load(open(sys.argv[1], encoding="utf-8"))["data"])
+        problems = [str(e) for e in validate_schema(schema)] + [str(e) for e in validate(schema, parse(sys.argv[2]))]
+        print("\n".join(problems) if problems else "ok " + str(len(print_schema(schema))))
+        """;
+
+    [Fact]
+    public async Task The_introspected_schema_is_accepted_by_the_reference_GraphQL_client_implementation()
+    {
+        var dataset = await PeopleTable.CreateAsync(platform);
+        var hidden = await PeopleTable.CreateAsync(platform);
+        hidden = hidden with { Columns = hidden.Columns.Select(c => c with { Sensitivity = ColumnSensitivity.Sensitive }).ToArray() };
+        await using var catalog = await CatalogWithDatasets.StartAsync(platform, new TestDatasetRegistry(dataset, hidden));
+        using var client = catalog.Client();
+        var (_, _, introspection) = await GraphQLEndpointTests.PostAsync(client, GraphQLEndpointTests.IntrospectionQuery);
+        var file = Path.Combine(Path.GetTempPath(), $"introspection-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, introspection);
+        var document = $$"""
+            query People($after: String, $where: {{TypeName(dataset)}}Where) {
+              {{Field(dataset)}}(where: $where, orderBy: [{ field: age, direction: DESC }], first: 10, after: $after, search: "hà nội") {
+                totalCount
+                edges { cursor node { code name age income active born registered } }
+                pageInfo { hasNextPage endCursor }
+                aggregate(groupBy: [province, active]) { key { province active } count sum { age income } avg { income } min { born } max { registered } }
+              }
+              {{Field(hidden)}} { totalCount nodes { _row } }
+              datasets { id title accessLevel version rowCount field columns { name type nullable key filterable } }
+            }
+            """;
+
+        try
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var argument in new[] { "-c", ReferenceClient, file, document })
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            using var python = System.Diagnostics.Process.Start(start)!;
+            var output = await python.StandardOutput.ReadToEndAsync();
+            var error = await python.StandardError.ReadToEndAsync();
+            await python.WaitForExitAsync();
+
+            Assert.True(python.ExitCode == 0, "python3 with graphql-core (pip install graphql-core) is needed: " + error);
+            Assert.StartsWith("ok ", output);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task The_IDE_page_runs_in_a_real_browser_with_no_network_beyond_the_catalog_and_lists_the_datasets()
+    {
+        var dataset = await PeopleTable.CreateAsync(platform);
+        await using var catalog = await CatalogWithDatasets.StartAsync(platform, new TestDatasetRegistry(dataset));
+        var profile = Directory.CreateTempSubdirectory("ide-browser-");
+        try
+        {
+            // Headless Chromium loads the page as a browser asks for it (Accept: text/html), runs its script, lets its
+            // introspection request finish, and prints the resulting DOM. The page may reach nothing but the catalog.
+            var start = new System.Diagnostics.ProcessStartInfo(TestServers.Chromium) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var argument in new[]
+            {
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+                "--user-data-dir=" + profile.FullName, "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                "--virtual-time-budget=10000", "--dump-dom", catalog.Url + "/graphql",
+            })
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            using var browser = System.Diagnostics.Process.Start(start)!;
+            var stderr = browser.StandardError.ReadToEndAsync();
+            var dom = await browser.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(90));
+            await browser.WaitForExitAsync();
+
+            Assert.Contains($"<li title=\"{dataset.Title}", dom);
+            Assert.Contains($">{Field(dataset)}</li>", dom);
+            Assert.Contains(">datasets</li>", dom);
+            _ = await stderr;
+        }
+        finally
+        {
+            profile.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Columns_named_like_where_combinators_or_GraphQL_literals_leave_the_schema_working_under_a_suffixed_name()
+    {
+        var people = await PeopleTable.CreateAsync(platform);
+        var renamed = new Dictionary<string, string> { ["province"] = "and", ["age"] = "not", ["name"] = "null", ["active"] = "true" };
+        var dataset = people with { Columns = people.Columns.Select(c => renamed.TryGetValue(c.Name, out var name) ? c with { Name = name } : c).ToArray() };
+        var other = await PeopleTable.CreateAsync(platform);
+        await using var catalog = await CatalogWithDatasets.StartAsync(platform, new TestDatasetRegistry(dataset, other));
+        using var client = catalog.Client();
+
+        var (_, body, _) = await GraphQLEndpointTests.PostAsync(client, $$"""
+            {
+              {{Field(dataset)}}(where: { and_column: { eq: "Hà Nội" }, not_column: { gte: 30 }, not: { null_column: { isNull: true } } },
+                  orderBy: [{ field: not_column, direction: DESC }, { field: code }]) {
+                nodes { code and_column not_column null_column true_column }
+                aggregate(groupBy: [true_column]) { key { true_column } count }
+              }
+              {{Field(other)}}(first: 1) { nodes { code } }
+            }
+            """);
+
+        Assert.False(body.TryGetProperty("errors", out var errors), errors.ToString());
+        var expected = PeopleTable.Rows.Where(p => p.Province == "Hà Nội" && p.Age >= 30 && p.Name is not null)
+            .OrderByDescending(p => p.Age).ThenBy(p => p.Code, StringComparer.Ordinal).ToList();
+        var connection = body.GetProperty("data").GetProperty(Field(dataset));
+        Assert.Equal(expected.Select(p => p.Code), connection.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("code").GetString()));
+        Assert.Equal(expected.Select(p => p.Age), connection.GetProperty("nodes").EnumerateArray().Select(n => (long?)n.GetProperty("not_column").GetInt64()));
+        Assert.Equal(expected.Select(p => p.Active).Distinct().Count(), connection.GetProperty("aggregate").GetArrayLength());
+        Assert.Equal("P001", body.GetProperty("data").GetProperty(Field(other)).GetProperty("nodes")[0].GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task A_dataset_whose_every_column_is_personal_leaves_the_schema_working_for_callers_who_may_not_see_them()
+    {
+        var people = await PeopleTable.CreateAsync(platform);
+        var hidden = people with { Columns = people.Columns.Select(c => c with { Sensitivity = ColumnSensitivity.Personal }).ToArray() };
+        var open = await PeopleTable.CreateAsync(platform);
+        await using var catalog = await CatalogWithDatasets.StartAsync(platform, new TestDatasetRegistry(hidden, open));
+        using var stranger = catalog.Client(_developer);
+        using var entitled = catalog.Client(_developer with { Entitlements = [hidden.Entitlement] });
+
+        var (_, seen, _) = await GraphQLEndpointTests.PostAsync(stranger, $"{{ {Field(open)}(first: 2) {{ nodes {{ code }} }} {Field(hidden)} {{ totalCount }} }}");
+        var (_, full, _) = await GraphQLEndpointTests.PostAsync(entitled, $"{{ {Field(hidden)}(where: {{ code: {{ eq: \"P002\" }} }}) {{ nodes {{ name citizen_id }} }} }}");
+        var (_, leak, _) = await GraphQLEndpointTests.PostAsync(stranger, $"{{ {Field(hidden)}(first: 1) {{ nodes {{ code }} }} }}");
+
+        Assert.False(seen.TryGetProperty("errors", out var errors), errors.ToString());
+        Assert.Equal(["P001", "P002"], seen.GetProperty("data").GetProperty(Field(open)).GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("code").GetString()));
+        Assert.Equal(PeopleTable.Rows.Count, seen.GetProperty("data").GetProperty(Field(hidden)).GetProperty("totalCount").GetInt64());
+        Assert.Equal("001096000002", full.GetProperty("data").GetProperty(Field(hidden)).GetProperty("nodes")[0].GetProperty("citizen_id").GetString());
+        Assert.Contains("code", leak.GetProperty("errors")[0].GetProperty("message").GetString());
     }
 
     static async Task<List<string>> RootFieldsAsync(HttpClient client)

@@ -70,6 +70,43 @@ public abstract class GraphQLEndpointTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task A_document_posted_as_application_graphql_is_answered()
+    {
+        using var client = platform.CreateCatalogClient();
+
+        using var response = await client.PostAsync("/graphql", new StringContent("{ __type(name: \"Dataset\") { name } }", Encoding.UTF8, "application/graphql"));
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Dataset", body.GetProperty("data").GetProperty("__type").GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task A_GET_takes_variables_and_the_operation_name_and_answers_in_the_media_type_the_client_accepts()
+    {
+        using var client = platform.CreateCatalogClient();
+        var document = Uri.EscapeDataString("query A { __typename } query B($name: String!) { __type(name: $name) { name kind } }");
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/graphql?query={document}&operationName=B&variables={Uri.EscapeDataString("{\"name\":\"Query\"}")}");
+        request.Headers.Accept.ParseAdd("application/graphql-response+json");
+        using var invalid = new HttpRequestMessage(HttpMethod.Get, "/graphql?query=" + Uri.EscapeDataString("{ datasets { colour } }"));
+        invalid.Headers.Accept.ParseAdd("application/graphql-response+json");
+        using var badVariables = new HttpRequestMessage(HttpMethod.Get, $"/graphql?query={document}&operationName=B&variables=%7Bnot-json");
+
+        using var response = await client.SendAsync(request);
+        using var refused = await client.SendAsync(invalid);
+        using var malformed = await client.SendAsync(badVariables);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/graphql-response+json", response.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("OBJECT", body.GetProperty("data").GetProperty("__type").GetProperty("kind").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal("application/graphql-response+json", refused.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Contains("variables", (await malformed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors")[0].GetProperty("message").GetString());
+    }
+
+    [Fact]
     public async Task An_unknown_field_is_an_error_with_its_location()
     {
         using var client = platform.CreateCatalogClient();

@@ -65,8 +65,13 @@ public abstract class ODataEndpointTests(PlatformFixture platform)
         await using var _ = catalog;
         using var client = catalog.Client();
 
-        var csdl = await client.GetFromJsonAsync<JsonElement>($"/odata/{dataset.Id}/$metadata?$format=json");
+        var bytes = await client.GetByteArrayAsync($"/odata/{dataset.Id}/$metadata?$format=json");
+        var csdl = JsonDocument.Parse(bytes).RootElement;
 
+        var reader = new Utf8JsonReader(bytes);
+        Assert.True(CsdlReader.TryParse(ref reader, out var model, out var errors), string.Join("; ", errors));
+        Assert.True(model.Validate(out var validationErrors), string.Join("; ", validationErrors));
+        Assert.Equal(["code"], ((IEdmEntityType)model.FindDeclaredType("DataPlatform.Record")).Key().Select(k => k.Name));
         var record = csdl.GetProperty("DataPlatform").GetProperty("Record");
         Assert.Equal("Edm.Int64", record.GetProperty("age").GetProperty("$Type").GetString());
         Assert.False(record.TryGetProperty("citizen_id", out var _));
@@ -91,6 +96,91 @@ public abstract class ODataEndpointTests(PlatformFixture platform)
         Assert.Equal(expected.Select(p => p.Code), json.RootElement.GetProperty("value").EnumerateArray().Select(r => r.GetProperty("code").GetString()));
         Assert.Equal("1986-03-15", json.RootElement.GetProperty("value")[0].GetProperty("born").GetString());
         Assert.EndsWith("$metadata#Records(code,name,born)", json.RootElement.GetProperty("@odata.context").GetString());
+    }
+
+    [Theory]
+    [InlineData("$format=json", null, "minimal")]
+    [InlineData("$format=application/json;odata.metadata=none", null, "none")]
+    [InlineData("$format=application/json;odata.metadata=full", null, "full")]
+    [InlineData("", "application/json;odata.metadata=none", "none")]
+    public async Task Format_and_Accept_choose_the_metadata_level_and_every_level_keeps_the_next_link(string format, string? accept, string level)
+    {
+        var (catalog, dataset) = await StartAsync();
+        await using var _ = catalog;
+        using var client = catalog.Client();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/odata/{dataset.Id}/Records?$select=code,age&$filter=code eq 'P001' or code eq 'P002'&{format}");
+        request.Headers.Add("Prefer", "odata.maxpagesize=1");
+        if (accept is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Accept", accept);
+        }
+
+        using var response = await client.SendAsync(request);
+        var page = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains($"odata.metadata={level}", response.Content.Headers.ContentType!.ToString());
+        Assert.Equal(level != "none", page.TryGetProperty("@odata.context", out var context));
+        var row = Assert.Single(page.GetProperty("value").EnumerateArray());
+        Assert.Equal("P001", row.GetProperty("code").GetString());
+        Assert.Equal(level == "full", row.TryGetProperty("@odata.type", out var type));
+        var next = page.GetProperty("@odata.nextLink").GetString()!;
+        Assert.Equal(format.Length > 0, next.Contains("format=", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Records?$format=xml")]
+    [InlineData("Records?$format=atom")]
+    [InlineData("$metadata?$format=yaml")]
+    public async Task A_format_other_than_json_or_a_metadata_document_is_a_406_in_the_OData_error_format(string path)
+    {
+        var (catalog, dataset) = await StartAsync();
+        await using var _ = catalog;
+        using var client = catalog.Client();
+
+        using var response = await client.GetAsync($"/odata/{dataset.Id}/{path}");
+
+        Assert.Equal(HttpStatusCode.NotAcceptable, response.StatusCode);
+        var error = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
+        Assert.Equal("UnsupportedFormat", error.GetProperty("code").GetString());
+        Assert.Equal("$format", error.GetProperty("target").GetString());
+    }
+
+    [Fact]
+    public async Task IEEE754_compatible_clients_get_64_bit_integers_and_decimals_as_strings()
+    {
+        var (catalog, dataset) = await StartAsync();
+        await using var _ = catalog;
+        using var client = catalog.Client();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/odata/{dataset.Id}/Records?$filter=code eq 'P001'&$select=age,income&$count=true");
+        request.Headers.TryAddWithoutValidation("Accept", "application/json;IEEE754Compatible=true");
+
+        using var response = await client.SendAsync(request);
+        var page = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Contains("IEEE754Compatible=true", response.Content.Headers.ContentType!.ToString());
+        Assert.Equal("1", page.GetProperty("@odata.count").GetString());
+        Assert.Equal("40", page.GetProperty("value")[0].GetProperty("age").GetString());
+        Assert.Equal(15000.5m, decimal.Parse(page.GetProperty("value")[0].GetProperty("income").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task Search_and_grouping_never_reach_a_personal_column_the_caller_may_not_see()
+    {
+        var (catalog, dataset) = await StartAsync();
+        await using var _ = catalog;
+        using var stranger = catalog.Client(_developer);
+        using var entitled = catalog.Client(Entitled(dataset));
+        var search = $"/odata/{dataset.Id}/Records?$search=001086000001&$select=code";
+
+        var hidden = await stranger.GetFromJsonAsync<JsonElement>(search);
+        var found = await entitled.GetFromJsonAsync<JsonElement>(search);
+        using var grouped = await stranger.GetAsync($"/odata/{dataset.Id}/Records?$apply=groupby((citizen_id))");
+
+        Assert.Empty(hidden.GetProperty("value").EnumerateArray());
+        Assert.Equal("P001", Assert.Single(found.GetProperty("value").EnumerateArray()).GetProperty("code").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, grouped.StatusCode);
+        Assert.Contains("citizen_id", (await grouped.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("message").GetString());
     }
 
     [Fact]
@@ -204,10 +294,16 @@ public abstract class ODataEndpointTests(PlatformFixture platform)
         await using var _ = catalog;
         using var client = catalog.Client();
 
-        var result = await client.GetFromJsonAsync<JsonElement>($"/odata/{dataset.Id}/Records?$apply=groupby((province),aggregate(age with sum as years))&$orderby=province");
+        // Groups come in one response: a preferred page size smaller than their number is not applied, nor said to be.
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/odata/{dataset.Id}/Records?$apply=groupby((province),aggregate(age with sum as years))&$orderby=province");
+        request.Headers.Add("Prefer", "odata.maxpagesize=2");
+        using var response = await client.SendAsync(request);
+        var result = await response.Content.ReadFromJsonAsync<JsonElement>();
 
         var groups = result.GetProperty("value").EnumerateArray().ToList();
         Assert.Equal(6, groups.Count);
+        Assert.False(response.Headers.Contains("Preference-Applied"));
+        Assert.False(result.TryGetProperty("@odata.nextLink", out var next));
         var hanoi = groups.Single(g => g.GetProperty("province").GetString() == "Hà Nội");
         Assert.Equal(PeopleTable.Rows.Where(p => p.Province == "Hà Nội").Sum(p => p.Age), hanoi.GetProperty("years").GetInt64());
     }
@@ -267,6 +363,23 @@ public abstract class ODataEndpointTests(PlatformFixture platform)
             Assert.True(row.TryGetProperty("code", out var _));
             Assert.False(row.TryGetProperty("citizen_id", out var _));
         });
+    }
+
+    [Theory]
+    [InlineData("Recordz")]
+    [InlineData("Records('P001')/Parent")]
+    public async Task An_unknown_path_under_a_dataset_is_a_404_in_the_OData_error_format_naming_it(string path)
+    {
+        var (catalog, dataset) = await StartAsync();
+        await using var _ = catalog;
+        using var client = catalog.Client();
+
+        using var response = await client.GetAsync($"/odata/{dataset.Id}/{path}");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        var error = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
+        Assert.Equal("ResourceNotFound", error.GetProperty("code").GetString());
+        Assert.Contains(path, error.GetProperty("message").GetString());
     }
 
     [Fact]

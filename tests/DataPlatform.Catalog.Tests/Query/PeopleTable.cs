@@ -98,7 +98,7 @@ static class PeopleTable
         var id = "people-" + Guid.NewGuid().ToString("N")[..10];
         var table = "ds_" + id.Replace('-', '_') + "_v1";
         var types = postgres
-            ? new[] { "bigint", "text", "text", "text", "bigint", "numeric", "boolean", "date", "timestamp", "text" }
+            ? new[] { "bigint", "text", "text", "text", "bigint", "numeric", "boolean", "date", "timestamptz", "text" }
             : new[] { "INTEGER", "TEXT", "TEXT", "TEXT", "INTEGER", "REAL", "INTEGER", "TEXT", "TEXT", "TEXT" };
         var names = new[] { QueryableDataset.RowIdColumn }.Concat(Columns.Select(c => c.SqlIdentifier)).ToArray();
 
@@ -128,15 +128,20 @@ static class PeopleTable
         return new QueryableDataset(id, "Dân cư thử nghiệm", access, table, 1, rows.Count, Columns);
     }
 
-    /// <summary>The storage form of a value, written here independently of the dialect classes under test.</summary>
+    /// <summary>
+    /// The storage form of a value, as the catalog's publisher writes it (a UTC <c>timestamptz</c> on PostgreSQL, the
+    /// round-trip text <c>2024-03-15T08:30:00.0000000Z</c> on SQLite), written here independently of the dialect
+    /// classes under test.
+    /// </summary>
     static object? Storage(object? value, bool postgres) => (value, postgres) switch
     {
         (null, _) => DBNull.Value,
+        (DateTime t, true) => DateTime.SpecifyKind(t, DateTimeKind.Utc),
         (_, true) => value,
         (bool b, false) => b ? 1 : 0,
         (decimal m, false) => (double)m,
         (DateOnly d, false) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-        (DateTime t, false) => t.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture),
+        (DateTime t, false) => t.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture),
         _ => value,
     };
 

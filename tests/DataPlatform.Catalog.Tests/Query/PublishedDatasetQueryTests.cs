@@ -125,6 +125,27 @@ public abstract class PublishedDatasetQueryTests(CatalogPlatformFixture platform
     }
 
     [Fact]
+    public async Task A_paid_dataset_cannot_be_read_through_GraphQL_at_the_gateway_without_a_key()
+    {
+        var id = CatalogTestData.NewId("q");
+        using (var publisher = platform.Publisher())
+        {
+            await publisher.CreateAsync(id, CatalogTestData.Metadata(access: "paid", productId: "hr-analytics", columns: [CatalogTestData.Column("ma_tinh", key: true)]));
+            await publisher.PublishOkAsync(id, Csv(_provinces));
+        }
+
+        using var client = platform.CreateGatewayClient();
+        var field = id.Replace('-', '_');
+
+        var (_, body, raw) = await GraphQLEndpointTests.PostAsync(client, $"{{ {field} {{ totalCount nodes {{ ten dan_so }} }} }}");
+        using var odata = await client.GetAsync($"/odata/{id}/Records");
+
+        Assert.Equal("AUTHENTICATION_REQUIRED", body.GetProperty("errors")[0].GetProperty("extensions").GetProperty("code").GetString());
+        Assert.DoesNotContain("Hà Nội", raw);
+        Assert.Equal(HttpStatusCode.Unauthorized, odata.StatusCode);
+    }
+
+    [Fact]
     public async Task A_key_that_no_row_holds_is_an_OData_404_through_the_gateway()
     {
         var id = await PublishAsync(_provinces.Take(1));

@@ -40,6 +40,56 @@ public abstract class QueryAuditTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task A_read_that_only_counts_rows_of_a_restricted_dataset_is_audited_too()
+    {
+        var restricted = await PeopleTable.CreateAsync(platform, access: AccessLevel.Restricted);
+        await using var catalog = await CatalogWithDatasets.StartAsync(platform, new TestDatasetRegistry(restricted));
+        var reader = PlatformFixture.Consumer("acct-counter-" + Guid.NewGuid().ToString("N")[..8]) with { Entitlements = [restricted.Entitlement] };
+        using var client = catalog.Client(reader);
+        using var admin = catalog.Client(PlatformFixture.Consumer("acct-admin", Roles.Admin));
+        var field = restricted.Id.Replace('-', '_');
+
+        // Whether a citizen id is in the dataset is itself what an auditor wants to know was asked.
+        var (_, graphql, _) = await GraphQLEndpointTests.PostAsync(client, $"{{ {field}(where: {{ citizen_id: {{ eq: \"001086000001\" }} }}) {{ totalCount }} }}");
+        var odata = await client.GetStringAsync($"/odata/{restricted.Id}/Records/$count?$filter=citizen_id eq '001096000002'");
+        var entries = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/query-audit?consumerId={reader.ConsumerId}");
+
+        Assert.Equal(1, graphql.GetProperty("data").GetProperty(field).GetProperty("totalCount").GetInt64());
+        Assert.Equal("1", odata);
+        var logged = entries.EnumerateArray().ToList();
+        Assert.Equal(["odata", "graphql"], logged.Select(e => e.GetProperty("frontDoor").GetString()));
+        Assert.Contains("001096000002", Uri.UnescapeDataString(logged[0].GetProperty("query").GetString()!));
+        Assert.Contains("001086000001", logged[1].GetProperty("query").GetString());
+    }
+
+    [Fact]
+    public async Task Admins_narrow_the_audit_log_by_dataset_and_time()
+    {
+        var first = await PeopleTable.CreateAsync(platform, access: AccessLevel.Restricted);
+        var second = await PeopleTable.CreateAsync(platform, access: AccessLevel.Restricted);
+        await using var catalog = await CatalogWithDatasets.StartAsync(platform, new TestDatasetRegistry(first, second));
+        var reader = PlatformFixture.Consumer("acct-narrow-" + Guid.NewGuid().ToString("N")[..8]) with { Entitlements = [first.Entitlement, second.Entitlement] };
+        using var client = catalog.Client(reader);
+        using var admin = catalog.Client(PlatformFixture.Consumer("acct-admin", Roles.Admin));
+        var before = DateTimeOffset.UtcNow.AddSeconds(-1);
+
+        await client.GetStringAsync($"/odata/{first.Id}/Records?$top=4");
+        await client.GetStringAsync($"/odata/{second.Id}/Records?$top=2");
+        var after = DateTimeOffset.UtcNow.AddSeconds(1);
+        var byDataset = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/query-audit?datasetId={second.Id}");
+        var inWindow = await admin.GetFromJsonAsync<JsonElement>(
+            $"/api/v1/query-audit?consumerId={reader.ConsumerId}&from={Uri.EscapeDataString(before.ToString("O"))}&to={Uri.EscapeDataString(after.ToString("O"))}&limit=1");
+        var later = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/query-audit?consumerId={reader.ConsumerId}&from={Uri.EscapeDataString(after.ToString("O"))}");
+        using var badLimit = await admin.GetAsync("/api/v1/query-audit?limit=0");
+
+        var entry = Assert.Single(byDataset.EnumerateArray());
+        Assert.Equal(2, entry.GetProperty("rows").GetInt64());
+        Assert.Equal(second.Id, Assert.Single(inWindow.EnumerateArray()).GetProperty("datasetId").GetString());
+        Assert.Empty(later.EnumerateArray());
+        Assert.Equal(HttpStatusCode.BadRequest, badLimit.StatusCode);
+    }
+
+    [Fact]
     public async Task The_audit_log_is_closed_to_everyone_but_admins()
     {
         await using var catalog = await CatalogWithDatasets.StartAsync(platform, new TestDatasetRegistry());
