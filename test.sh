@@ -21,6 +21,9 @@ install_missing() {
   [ -n "$(pg_bin)" ] && [ -x "$(pg_bin)/initdb" ] || missing+=(postgresql)
   command -v chromium >/dev/null || missing+=(chromium)
   command -v sqlite3 >/dev/null || missing+=(sqlite3)
+  # The GraphQL schema test checks introspection with graphql-js, the reference implementation, as Debian packages it.
+  command -v node >/dev/null || missing+=(nodejs)
+  [ -f /usr/share/nodejs/graphql/package.json ] || missing+=(node-graphql)
   # The download test runs the README's verification commands, which use curl, jq and openssl.
   command -v curl >/dev/null || missing+=(curl)
   command -v jq >/dev/null || missing+=(jq)
