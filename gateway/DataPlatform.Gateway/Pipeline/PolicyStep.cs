@@ -73,7 +73,7 @@ sealed partial class PolicyStep(
         }
 
         var limits = descriptor?.Limits;
-        var consumerId = descriptor?.ConsumerId ?? "ip:" + clientIp;
+        var consumerId = descriptor?.ConsumerId ?? AnonymousPartition.Of(context.Connection.RemoteIpAddress);
         var policy = limits is null
             ? new LimitPolicy(_options.Anonymous.BurstPerSecond, _options.Anonymous.RequestsPerMinute, 0, 0)
             : new LimitPolicy(limits.BurstPerSecond, limits.RequestsPerMinute, limits.MonthlyRequests, limits.MonthlyBytes);
@@ -384,7 +384,8 @@ sealed partial class PolicyStep(
 
         var flags = (billable ? UsageFlags.Billable : UsageFlags.None)
             | (charged ? UsageFlags.ChargedToMonthlyQuota : UsageFlags.None)
-            | (descriptor is { Limits.MonthlyBytes: > 0 } ? UsageFlags.CountsBytes : UsageFlags.None);
+            | (descriptor is { Limits.MonthlyBytes: > 0 } ? UsageFlags.CountsBytes : UsageFlags.None)
+            | (!charged && descriptor is { Limits.MonthlyRequests: > 0 } ? UsageFlags.OwedToMonthlyQuota : UsageFlags.None);
         var consumer = descriptor is null ? ConsumerContextRecord.AnonymousId : UsageRecord.Clean(descriptor.ConsumerId);
         var product = dataset?.ProductId is { } productId ? UsageRecord.Clean(productId) : null;
         if (!journal.Append(new UsageRecord(time.GetUtcNow().ToUnixTimeSeconds(), consumer, product, status, bytes, flags, month)))

@@ -83,8 +83,11 @@ public abstract class LimitTests(PlatformFixture platform)
         using var client = GatewayScenario.Client(gateway);
         client.DefaultRequestHeaders.Add("X-Api-Key", key);
 
-        using var first = await client.GetAsync("/odata/any/rows");
-        using var second = await client.GetAsync("/odata/any/rows");
+        // A published open dataset: the second read, well inside the limits, goes upstream while its decision is
+        // on its way, and its headers are written when the decision is in (the held response).
+        var path = $"/odata/{await scenario.PublishDatasetAsync(Contracts.Access.AccessLevel.Open)}/rows";
+        using var first = await client.GetAsync(path);
+        using var second = await client.GetAsync(path);
 
         var now = DateTimeOffset.UtcNow.ToOffset(_vietnam);
         var monthStart = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, _vietnam);
@@ -103,6 +106,7 @@ public abstract class LimitTests(PlatformFixture platform)
         Assert.InRange(long.Parse(monthly[2][2..], CultureInfo.InvariantCulture), toReset - 5, toReset + 5);
         Assert.Equal("\"monthly-bytes\";r=5000000;" + monthly[2], state[3]);
         // The second call has used one more of the month, whatever the time between the two.
+        Assert.Equal(first.Headers.GetValues("RateLimit-Policy").Single(), second.Headers.GetValues("RateLimit-Policy").Single());
         Assert.Contains("\"monthly\";r=998;", second.Headers.GetValues("RateLimit").Single(), StringComparison.Ordinal);
     }
 
@@ -287,6 +291,30 @@ public abstract class LimitTests(PlatformFixture platform)
 
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.Equal(1, scenario.Upstream.Received.GetValueOrDefault(path));
+    }
+
+    [Fact]
+    public async Task Every_key_a_consumer_leaves_in_redis_lives_in_one_cluster_slot()
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var gateway = await scenario.StartGatewayAsync();
+        var (key, descriptor) = await scenario.IssueKeyAsync(GatewayScenario.Plan(monthly: 100, monthlyBytes: 1_000_000));
+        using var client = GatewayScenario.Client(gateway);
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/odata/any/rows?bytes=10")).StatusCode);
+        var usage = RedisKeys.Usage(descriptor.ConsumerId, DateTimeOffset.UtcNow);
+        await GatewayScenario.EventuallyAsync(async () => await scenario.Database.KeyExistsAsync(usage), TimeSpan.FromSeconds(10), "the usage to be flushed");
+
+        var server = scenario.Redis.GetServer(scenario.Redis.GetEndPoints()[0]);
+        var keys = new List<string>();
+        await foreach (var found in server.KeysAsync(pattern: "*" + descriptor.ConsumerId + "*"))
+        {
+            keys.Add(found!);
+        }
+
+        // The limiter state, the hour's usage and the flush marker, at least; one slot, so one script may touch them all.
+        Assert.True(keys.Count >= 3, string.Join(", ", keys));
+        Assert.Single(keys.Select(found => scenario.Redis.HashSlot(found)).Distinct());
     }
 
     /// <summary>
