@@ -90,6 +90,46 @@ public abstract class MeteringTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task A_gateway_process_killed_with_sigkill_loses_no_completed_response_and_counts_none_twice()
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var folder = Path.Combine(platform.DataDirectory, "killed-" + scenario.Unique);
+        var (key, descriptor) = await scenario.IssueKeyAsync(GatewayScenario.Plan(monthly: 1000));
+        var usage = RedisKeys.Usage(descriptor.ConsumerId, DateTimeOffset.UtcNow);
+        // A real process of its own, so that the kernel, not the test, ends it. It would flush only after a minute.
+        using var process = await GatewayProcess.StartAsync(scenario, folder, ("Gateway:Metering:FlushIntervalMilliseconds", "60000"));
+        using (var client = PlatformFixture.OutsideClient(process.Url))
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", key);
+            for (var i = 0; i < 20; i++)
+            {
+                Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/odata/any/rows?bytes=100")).StatusCode);
+            }
+        }
+
+        // Each response is journaled as it ends; once none is in flight, all twenty are on disk and none in Redis.
+        var journal = Path.Combine(folder, "gateway-usage");
+        await GatewayScenario.EventuallyAsync(
+            () => Task.FromResult(Directory.EnumerateFiles(journal, "*.open", SearchOption.AllDirectories).Sum(file => File.ReadAllLines(file).Length) == 20),
+            TimeSpan.FromSeconds(10), "the twenty responses to be journaled");
+        process.Kill();
+        Assert.False(await scenario.Database.KeyExistsAsync(usage));
+
+        // The next gateway on the same data directory adopts the dead one's journal and adds it once.
+        var next = await scenario.StartGatewayInAsync(folder);
+        await GatewayScenario.EventuallyAsync(
+            async () => (long)await scenario.Database.HashGetAsync(usage, UsageField.Requests(null, "2xx")) == 20,
+            TimeSpan.FromSeconds(20), "the killed gateway's usage to be added");
+        await next.DisposeAsync();
+        var again = await scenario.StartGatewayInAsync(folder);
+        await again.DisposeAsync();
+
+        Assert.Equal(20, (long)await scenario.Database.HashGetAsync(usage, UsageField.Requests(null, "2xx")));
+        Assert.Equal(2000, (long)await scenario.Database.HashGetAsync(usage, UsageField.Bytes(null, "2xx")));
+        Assert.DoesNotContain(Directory.EnumerateFiles(journal, "*", SearchOption.AllDirectories), file => !file.EndsWith("lock", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_spool_replayed_after_a_crash_is_counted_once()
     {
         await using var scenario = await GatewayScenario.StartAsync(platform);
