@@ -10,6 +10,7 @@ namespace DataPlatform.Gateway.Tests.Support;
 public sealed class GatewayProcess : IDisposable
 {
     readonly Process _process;
+    readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
 
     GatewayProcess(Process process, string url)
     {
@@ -19,6 +20,9 @@ public sealed class GatewayProcess : IDisposable
 
     /// <summary>Where the process listens.</summary>
     public string Url { get; }
+
+    /// <summary>Everything the process has written to its standard output and error so far.</summary>
+    public string Output => string.Join('\n', _output);
 
     /// <summary>Starts the process in front of the scenario's upstream and Redis, with <paramref name="settings"/> on top.</summary>
     public static async Task<GatewayProcess> StartAsync(GatewayScenario scenario, string dataDirectory, params (string Key, string Value)[] settings)
@@ -44,11 +48,11 @@ public sealed class GatewayProcess : IDisposable
         }
 
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var running = new GatewayProcess(process, url);
+        process.OutputDataReceived += (_, line) => running.Keep(line.Data);
+        process.ErrorDataReceived += (_, line) => running.Keep(line.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var running = new GatewayProcess(process, url);
         using var client = new HttpClient { BaseAddress = new Uri(url) };
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
@@ -71,6 +75,14 @@ public sealed class GatewayProcess : IDisposable
             }
 
             await Task.Delay(100);
+        }
+    }
+
+    void Keep(string? line)
+    {
+        if (line is not null)
+        {
+            _output.Enqueue(line);
         }
     }
 
