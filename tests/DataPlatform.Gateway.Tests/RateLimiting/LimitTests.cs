@@ -88,6 +88,7 @@ public abstract class LimitTests(PlatformFixture platform)
         var path = $"/odata/{await scenario.PublishDatasetAsync(Contracts.Access.AccessLevel.Open)}/rows";
         using var first = await client.GetAsync(path);
         using var second = await client.GetAsync(path);
+        using var failed = await client.GetAsync(path + "?status=500");
 
         var now = DateTimeOffset.UtcNow.ToOffset(_vietnam);
         var monthStart = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, _vietnam);
@@ -108,6 +109,10 @@ public abstract class LimitTests(PlatformFixture platform)
         // The second call has used one more of the month, whatever the time between the two.
         Assert.Equal(first.Headers.GetValues("RateLimit-Policy").Single(), second.Headers.GetValues("RateLimit-Policy").Single());
         Assert.Contains("\"monthly\";r=998;", second.Headers.GetValues("RateLimit").Single(), StringComparison.Ordinal);
+        // An upstream's error is a limited response too.
+        Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+        Assert.Equal(first.Headers.GetValues("RateLimit-Policy").Single(), failed.Headers.GetValues("RateLimit-Policy").Single());
+        Assert.Contains("\"monthly\";r=997;", failed.Headers.GetValues("RateLimit").Single(), StringComparison.Ordinal);
     }
 
     [Fact]
