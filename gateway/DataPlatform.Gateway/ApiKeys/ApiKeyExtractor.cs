@@ -36,7 +36,9 @@ static class ApiKeyExtractor
         var query = request.QueryString;
         if (query.HasValue && query.Value!.Contains(QueryName, StringComparison.OrdinalIgnoreCase))
         {
-            key ??= RemoveFromQuery(request);
+            // Removed even when a header already brought a key: the parameter must not reach the upstream either.
+            var fromQuery = RemoveFromQuery(request);
+            key ??= fromQuery;
         }
 
         return string.IsNullOrEmpty(key) ? null : key;

@@ -4,6 +4,17 @@ namespace DataPlatform.Gateway.Authorization;
 static class DatasetPath
 {
     static readonly string[] _prefixes = ["/odata/", "/api/v1/datasets/"];
+    const string RestPrefix = "/api/v1/datasets/";
+
+    /// <summary>
+    /// True for a change to a dataset through the REST API (PUT or DELETE of its metadata, POST of a version). The
+    /// access levels say who may read; who may change a dataset is the catalog's publisher role, which it checks
+    /// before it looks the dataset up. Read rules here would stop a publisher from updating a paid dataset its
+    /// account does not subscribe to, or from re-creating a deleted one.
+    /// </summary>
+    public static bool IsChange(HttpRequest request) =>
+        !HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) && !HttpMethods.IsOptions(request.Method)
+        && request.Path.Value is { } path && path.StartsWith(RestPrefix, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The dataset id in <paramref name="path"/>, or <c>null</c> for a path about no one dataset.</summary>
     public static string? Find(PathString path)

@@ -243,6 +243,13 @@ sealed class ConsumerBatch
                 batch.Add(batch.KeyIndex(keyIndexes, prefix + RedisLimiter.QuotaSuffix), RedisLimiter.RequestsField(record.Month), -record.Count);
             }
 
+            if (record.Flags.HasFlag(UsageFlags.OwedToMonthlyQuota) && billable)
+            {
+                // Served under local limits while Redis was away: the month's request count catches up now, in the
+                // same exactly-once call as the usage, so an outage neither loses these requests nor counts them twice.
+                batch.Add(batch.KeyIndex(keyIndexes, prefix + RedisLimiter.QuotaSuffix), RedisLimiter.RequestsField(record.CompletionMonth), record.Count);
+            }
+
             if (record.Flags.HasFlag(UsageFlags.CountsBytes) && billable && record.Bytes > 0)
             {
                 batch.Add(batch.KeyIndex(keyIndexes, prefix + RedisLimiter.QuotaSuffix), RedisLimiter.BytesField(record.CompletionMonth), record.Bytes);

@@ -17,6 +17,12 @@ enum UsageFlags
 
     /// <summary>The consumer's plan has a monthly byte quota fed by the metered bytes.</summary>
     CountsBytes = 4,
+
+    /// <summary>
+    /// The plan has a monthly request quota that the limiter could not charge (Redis was away and local limits let
+    /// the request through): the flush charges it, exactly once, when the response is billable.
+    /// </summary>
+    OwedToMonthlyQuota = 8,
 }
 
 /// <summary>

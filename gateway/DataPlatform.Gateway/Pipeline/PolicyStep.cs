@@ -65,7 +65,7 @@ sealed partial class PolicyStep(
         if (DatasetPath.Find(context.Request.Path) is { } datasetId)
         {
             (_, dataset) = await datasets.Descriptors.GetAsync(datasetId);
-            if (dataset is not null && Authorize(context.Request, dataset, descriptor) is { } refusal)
+            if (dataset is not null && !DatasetPath.IsChange(context.Request) && Authorize(context.Request, dataset, descriptor) is { } refusal)
             {
                 await refusal.ExecuteAsync(context);
                 return;
@@ -73,7 +73,7 @@ sealed partial class PolicyStep(
         }
 
         var limits = descriptor?.Limits;
-        var consumerId = descriptor?.ConsumerId ?? "ip:" + clientIp;
+        var consumerId = descriptor?.ConsumerId ?? AnonymousPartition.Of(context.Connection.RemoteIpAddress);
         var policy = limits is null
             ? new LimitPolicy(_options.Anonymous.BurstPerSecond, _options.Anonymous.RequestsPerMinute, 0, 0)
             : new LimitPolicy(limits.BurstPerSecond, limits.RequestsPerMinute, limits.MonthlyRequests, limits.MonthlyBytes);
@@ -243,10 +243,10 @@ sealed partial class PolicyStep(
                 }
 
                 var violated = RateLimitHeaders.Names(decision.Violated);
-                return new Verdict(false, false, null, Problem(StatusCodes.Status429TooManyRequests, "Quota exceeded", GatewayProblemTypes.QuotaExceeded,
+                return new Verdict(false, false, null, Problem(StatusCodes.Status429TooManyRequests, "Quota exceeded", RateLimitHeaders.QuotaExceededType,
                     $"This request exceeds the {string.Join(", ", violated)} limit of your {(keyed ? "plan" : "anonymous access")}. Retry after {decision.RetryAfter} s" +
                     (keyed ? ", or move to a plan with higher limits." : ", or use an API key for higher limits."),
-                    ("violatedPolicies", violated), ("retryAfter", decision.RetryAfter)), policy, decision, 0);
+                    (RateLimitHeaders.ViolatedPoliciesMember, violated), ("retryAfter", decision.RetryAfter)), policy, decision, 0);
             }
             catch (Exception exception) when (RedisCircuitBreaker.IsRedisFailure(exception))
             {
@@ -262,22 +262,24 @@ sealed partial class PolicyStep(
 
         // Redis is away: a per-instance token bucket keeps serving, within the plan's burst.
         var perSecond = keyed ? Math.Max(1, policy.BurstPerSecond) : _options.Redis.AnonymousLocalPerSecond;
-        if (local.TryAcquire(consumerId, perSecond))
+        if (local.TryAcquire(consumerId, perSecond, out var remaining))
         {
-            return new Verdict(true, false, null, null, policy, default, perSecond);
+            return new Verdict(true, false, null, null, policy, default, perSecond, remaining);
         }
 
-        return new Verdict(false, false, null, Problem(StatusCodes.Status429TooManyRequests, "Quota exceeded", GatewayProblemTypes.QuotaExceeded,
+        return new Verdict(false, false, null, Problem(StatusCodes.Status429TooManyRequests, "Quota exceeded", RateLimitHeaders.QuotaExceededType,
             "This request exceeds the per-second limit that applies while the gateway runs on local limits. Retry after 1 s.",
-            ("violatedPolicies", new[] { "local" }), ("retryAfter", 1)), policy, default, perSecond);
+            (RateLimitHeaders.ViolatedPoliciesMember, new[] { "local" }), ("retryAfter", 1)), policy, default, perSecond);
     }
 
     /// <summary>
     /// What the limiter decided for a request: whether it goes on, what it counted, its refusal, and what its
     /// headers say. <see cref="LocalPerSecond"/> is the local limit that decided it while Redis was away, 0 when the
-    /// script decided, and -1 when nothing could (the refusal then carries its own Retry-After).
+    /// script decided, and -1 when nothing could (the refusal then carries its own Retry-After);
+    /// <see cref="LocalRemaining"/> is what the local limit left of its second.
     /// </summary>
-    readonly record struct Verdict(bool Allowed, bool Charged, string? Month, IResult? Rejection, LimitPolicy Policy, LimitDecision Decision, int LocalPerSecond)
+    readonly record struct Verdict(
+        bool Allowed, bool Charged, string? Month, IResult? Rejection, LimitPolicy Policy, LimitDecision Decision, int LocalPerSecond, long LocalRemaining = 0)
     {
         public void WriteHeaders(IHeaderDictionary headers)
         {
@@ -291,7 +293,7 @@ sealed partial class PolicyStep(
             }
             else if (LocalPerSecond > 0)
             {
-                RateLimitHeaders.WriteLocal(headers, LocalPerSecond, Allowed);
+                RateLimitHeaders.WriteLocal(headers, LocalPerSecond, LocalRemaining);
                 if (!Allowed)
                 {
                     headers.RetryAfter = "1";
@@ -382,7 +384,8 @@ sealed partial class PolicyStep(
 
         var flags = (billable ? UsageFlags.Billable : UsageFlags.None)
             | (charged ? UsageFlags.ChargedToMonthlyQuota : UsageFlags.None)
-            | (descriptor is { Limits.MonthlyBytes: > 0 } ? UsageFlags.CountsBytes : UsageFlags.None);
+            | (descriptor is { Limits.MonthlyBytes: > 0 } ? UsageFlags.CountsBytes : UsageFlags.None)
+            | (!charged && descriptor is { Limits.MonthlyRequests: > 0 } ? UsageFlags.OwedToMonthlyQuota : UsageFlags.None);
         var consumer = descriptor is null ? ConsumerContextRecord.AnonymousId : UsageRecord.Clean(descriptor.ConsumerId);
         var product = dataset?.ProductId is { } productId ? UsageRecord.Clean(productId) : null;
         if (!journal.Append(new UsageRecord(time.GetUtcNow().ToUnixTimeSeconds(), consumer, product, status, bytes, flags, month)))

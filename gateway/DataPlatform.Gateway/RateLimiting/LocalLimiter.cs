@@ -19,10 +19,15 @@ sealed class LocalLimiter : IDisposable
                 QueueLimit = 0,
             }));
 
-    /// <summary>True when <paramref name="consumerId"/> may make one more request this second.</summary>
-    public bool TryAcquire(string consumerId, int perSecond)
+    /// <summary>
+    /// True when <paramref name="consumerId"/> may make one more request this second; <paramref name="remaining"/> is
+    /// what is left of the second after it, for the RateLimit field.
+    /// </summary>
+    public bool TryAcquire(string consumerId, int perSecond, out long remaining)
     {
-        using var lease = _limiter.AttemptAcquire((consumerId, Math.Max(1, perSecond)));
+        var resource = (consumerId, Math.Max(1, perSecond));
+        using var lease = _limiter.AttemptAcquire(resource);
+        remaining = _limiter.GetStatistics(resource)?.CurrentAvailablePermits ?? 0;
         return lease.IsAcquired;
     }
 

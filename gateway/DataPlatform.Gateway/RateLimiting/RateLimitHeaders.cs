@@ -14,6 +14,12 @@ static class RateLimitHeaders
     public const string PolicyName = "RateLimit-Policy";
     public const string Name = "RateLimit";
 
+    /// <summary>The problem type of a 429, as the draft defines it (section 5.1), with its extension member.</summary>
+    public const string QuotaExceededType = "https://iana.org/assignments/http-problem-types#quota-exceeded";
+
+    /// <summary>The member of a quota-exceeded problem that lists the names of the violated policies.</summary>
+    public const string ViolatedPoliciesMember = "violated-policies";
+
     // The policy field changes only with the plan and the month's length, so each distinct one is built once.
     static readonly ConcurrentDictionary<(LimitPolicy, long), string> _policyFields = new();
     [ThreadStatic]
@@ -65,11 +71,11 @@ static class RateLimitHeaders
         }
     }
 
-    /// <summary>The single local policy that applies while Redis is unreachable.</summary>
-    public static void WriteLocal(IHeaderDictionary headers, int perSecond, bool allowed)
+    /// <summary>The single local policy that applies while Redis is unreachable; <c>r</c> is required in every item.</summary>
+    public static void WriteLocal(IHeaderDictionary headers, int perSecond, long remaining)
     {
         headers[PolicyName] = string.Create(CultureInfo.InvariantCulture, $"\"local\";q={perSecond};w=1");
-        headers[Name] = allowed ? "\"local\";t=1" : "\"local\";r=0;t=1";
+        headers[Name] = string.Create(CultureInfo.InvariantCulture, $"\"local\";r={Math.Max(0, remaining)};t=1");
     }
 
     /// <summary>The names of the violated policies, for the 429 body.</summary>

@@ -64,6 +64,10 @@ local monthReset = monthEnd - localSeconds
 local violated, retry
 
 -- GCRA: the theoretical arrival time (TAT) of the next request; allowed while TAT + interval - now <= period.
+-- Returns the new TAT (nil when refused), the requests left, and the effective window of the RateLimit field
+-- (draft-ietf-httpapi-ratelimit-headers-11, 4.1.2): the seconds within which the client can make no more than
+-- those requests, which is until the next unit frees up, not until the whole quota is back. For a refused
+-- request that is exactly its wait, so Retry-After never points earlier than the window's end (section 6).
 local function gcra(stored, limit, period, bit)
   if limit <= 0 then return nil, -1, 0 end
   local interval = period / limit
@@ -74,9 +78,10 @@ local function gcra(stored, limit, period, bit)
     violated = violated + bit
     local wait = newTat - period - now
     if wait > retry then retry = wait end
-    return nil, 0, math.ceil((tat - now) / 1000000)
+    return nil, 0, math.ceil(wait / 1000000)
   end
-  return newTat, math.floor((period - (newTat - now)) / interval + 0.000001), math.ceil((newTat - now) / 1000000)
+  local remaining = math.floor((period - (newTat - now)) / interval + 0.000001)
+  return newTat, remaining, math.ceil((newTat + (remaining + 1) * interval - period - now) / 1000000)
 end
 
 local decisions = {}
@@ -97,6 +102,11 @@ for _ = 1, count do
     if burstTat then burstStored = burstTat; counted = true end
     if minuteTat then minuteStored = minuteTat; counted = true end
     if monthly > 0 then used = used + 1; counted = true end
+  else
+    -- Refused by another policy, the request took nothing: a policy that would have let it through keeps the
+    -- unit it would have used (the window is the same either way).
+    if burstTat then burstRemaining = burstRemaining + 1 end
+    if minuteTat then minuteRemaining = minuteRemaining + 1 end
   end
   decisions[#decisions + 1] = string.format('%d,%d,%d,%d,%d,%d,%d;', violated, math.floor(burstRemaining),
     math.floor(burstReset), math.floor(minuteRemaining), math.floor(minuteReset), math.floor(used), math.ceil(retry / 1000000))

@@ -1,8 +1,12 @@
 using System.Net;
+using System.Text;
+using DataPlatform.Contracts;
 using DataPlatform.Contracts.Access;
 using DataPlatform.Contracts.Problems;
+using DataPlatform.Contracts.Redis;
 using DataPlatform.Gateway.Tests.ApiKeys;
 using DataPlatform.Gateway.Tests.Support;
+using StackExchange.Redis;
 
 namespace DataPlatform.Gateway.Tests.Authorization;
 
@@ -113,6 +117,40 @@ public abstract class DatasetAuthorizationTests(PlatformFixture platform)
             async () => (await one.GetAsync($"/odata/{dataset}/rows")).StatusCode == HttpStatusCode.NotFound
                 && (await two.GetAsync($"/odata/{dataset}/rows")).StatusCode == HttpStatusCode.NotFound,
             TimeSpan.FromSeconds(1), "both instances to hide the dataset");
+    }
+
+    [Theory]
+    [InlineData("paid")]
+    [InlineData("restricted")]
+    [InlineData("deleted")]
+    public async Task A_publisher_changes_a_dataset_it_may_not_read_and_the_catalog_decides_on_the_role(string state)
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var gateway = await scenario.StartGatewayAsync();
+        var id = await scenario.PublishDatasetAsync(state == "paid" ? AccessLevel.Paid : state == "restricted" ? AccessLevel.Restricted : AccessLevel.Open, "feed-" + scenario.Unique);
+        if (state == "deleted")
+        {
+            await scenario.Database.StringSetAsync(RedisKeys.Dataset(id), ContractJson.Serialize(new DatasetDescriptor(id, AccessLevel.Open, null, 1, Deleted: true)));
+            await scenario.Database.PublishAsync(RedisChannel.Literal(RedisKeys.InvalidationChannel), Invalidation.Dataset(id));
+        }
+
+        // A publisher's key, without the product's subscription or the dataset's grant.
+        var (key, descriptor) = await scenario.IssueKeyAsync();
+        await scenario.WriteKeyAsync(key, descriptor with { Roles = [Roles.Publisher] });
+        using var client = GatewayScenario.Client(gateway);
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+
+        using var read = await client.GetAsync($"/api/v1/datasets/{id}/rows");
+        using var metadata = await client.PutAsync($"/api/v1/datasets/{id}", new StringContent("{}", Encoding.UTF8, "application/json"));
+        using var version = await client.PostAsync($"/api/v1/datasets/{id}/versions", new StringContent("a,b\n1,2\n", Encoding.UTF8, "text/csv"));
+        using var delete = await client.DeleteAsync($"/api/v1/datasets/{id}");
+
+        // Reads keep the access level's rule…
+        Assert.Equal(state == "paid" ? HttpStatusCode.Forbidden : HttpStatusCode.NotFound, read.StatusCode);
+        // …while changes reach the catalog, which checks the publisher role first (whatever the dataset).
+        Assert.Equal($"/api/v1/datasets/{id}", (await EchoedRequest.ReadAsync(metadata)).Path);
+        Assert.Equal($"/api/v1/datasets/{id}/versions", (await EchoedRequest.ReadAsync(version)).Path);
+        Assert.Equal(descriptor.ConsumerId, (await EchoedRequest.ReadAsync(delete)).Consumer);
     }
 
     [Fact]

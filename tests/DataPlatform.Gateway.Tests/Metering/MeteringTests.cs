@@ -47,6 +47,30 @@ public abstract class MeteringTests(PlatformFixture platform)
         Assert.Equal(4, (long)await scenario.Database.HashGetAsync(prefix + RedisLimiter.QuotaSuffix, RedisLimiter.RequestsField(month)));
     }
 
+    [Theory]
+    [InlineData(false, 0)]
+    [InlineData(true, 1)]
+    public async Task Which_responses_use_up_the_monthly_quota_is_the_plans_billable_definition(bool billsClientErrors, long charged)
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var gateway = await scenario.StartGatewayAsync();
+        // The default bills 2xx only; a plan may bill 4xx as well.
+        var plan = GatewayScenario.Plan(monthly: 100) with { BillableStatusClasses = billsClientErrors ? ["2xx", "4xx"] : [] };
+        var (key, descriptor) = await scenario.IssueKeyAsync(plan);
+        using var client = GatewayScenario.Client(gateway);
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        var usage = RedisKeys.Usage(descriptor.ConsumerId, DateTimeOffset.UtcNow);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/odata/any/rows?status=404&bytes=10")).StatusCode);
+
+        await GatewayScenario.EventuallyAsync(
+            async () => (long)await scenario.Database.HashGetAsync(usage, UsageField.Requests(null, "4xx")) == 1,
+            TimeSpan.FromSeconds(10), "the usage to be flushed");
+        var month = DateTimeOffset.UtcNow.ToOffset(TimeSpan.FromHours(7)).ToString("yyyyMM", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(charged, (long)await scenario.Database.HashGetAsync(
+            RedisKeys.LimiterPrefix(descriptor.ConsumerId) + RedisLimiter.QuotaSuffix, RedisLimiter.RequestsField(month)));
+    }
+
     [Fact]
     public async Task A_consumer_over_its_monthly_byte_quota_is_refused_once_the_bytes_are_metered()
     {
@@ -63,6 +87,46 @@ public abstract class MeteringTests(PlatformFixture platform)
             TimeSpan.FromSeconds(10), "the byte quota to be used up");
         using var refused = await client.GetAsync("/api/v1/datasets/any");
         Assert.Contains("\"monthly-bytes\";r=0;", refused.Headers.GetValues("RateLimit").Single(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_gateway_process_killed_with_sigkill_loses_no_completed_response_and_counts_none_twice()
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var folder = Path.Combine(platform.DataDirectory, "killed-" + scenario.Unique);
+        var (key, descriptor) = await scenario.IssueKeyAsync(GatewayScenario.Plan(monthly: 1000));
+        var usage = RedisKeys.Usage(descriptor.ConsumerId, DateTimeOffset.UtcNow);
+        // A real process of its own, so that the kernel, not the test, ends it. It would flush only after a minute.
+        using var process = await GatewayProcess.StartAsync(scenario, folder, ("Gateway:Metering:FlushIntervalMilliseconds", "60000"));
+        using (var client = PlatformFixture.OutsideClient(process.Url))
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", key);
+            for (var i = 0; i < 20; i++)
+            {
+                Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/odata/any/rows?bytes=100")).StatusCode);
+            }
+        }
+
+        // Each response is journaled as it ends; once none is in flight, all twenty are on disk and none in Redis.
+        var journal = Path.Combine(folder, "gateway-usage");
+        await GatewayScenario.EventuallyAsync(
+            () => Task.FromResult(Directory.EnumerateFiles(journal, "*.open", SearchOption.AllDirectories).Sum(file => File.ReadAllLines(file).Length) == 20),
+            TimeSpan.FromSeconds(10), "the twenty responses to be journaled");
+        process.Kill();
+        Assert.False(await scenario.Database.KeyExistsAsync(usage));
+
+        // The next gateway on the same data directory adopts the dead one's journal and adds it once.
+        var next = await scenario.StartGatewayInAsync(folder);
+        await GatewayScenario.EventuallyAsync(
+            async () => (long)await scenario.Database.HashGetAsync(usage, UsageField.Requests(null, "2xx")) == 20,
+            TimeSpan.FromSeconds(20), "the killed gateway's usage to be added");
+        await next.DisposeAsync();
+        var again = await scenario.StartGatewayInAsync(folder);
+        await again.DisposeAsync();
+
+        Assert.Equal(20, (long)await scenario.Database.HashGetAsync(usage, UsageField.Requests(null, "2xx")));
+        Assert.Equal(2000, (long)await scenario.Database.HashGetAsync(usage, UsageField.Bytes(null, "2xx")));
+        Assert.DoesNotContain(Directory.EnumerateFiles(journal, "*", SearchOption.AllDirectories), file => !file.EndsWith("lock", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -101,10 +165,11 @@ public abstract class MeteringTests(PlatformFixture platform)
         await using var redis = await RestartableRedis.StartAsync(platform.Backend, redisFolder);
         await using var scenario = await GatewayScenario.StartAsync(platform, redis.ConnectionString);
         var gateway = await scenario.StartGatewayAsync(("Gateway:Redis:OpenSeconds", "0.5"));
-        var (key, descriptor) = await scenario.IssueKeyAsync(GatewayScenario.Plan(burst: 1000));
+        var (key, descriptor) = await scenario.IssueKeyAsync(GatewayScenario.Plan(burst: 1000, monthly: 1000));
         using var client = GatewayScenario.Client(gateway);
         client.DefaultRequestHeaders.Add("X-Api-Key", key);
         var usage = RedisKeys.Usage(descriptor.ConsumerId, DateTimeOffset.UtcNow);
+        var month = DateTimeOffset.UtcNow.ToOffset(TimeSpan.FromHours(7)).ToString("yyyyMM", System.Globalization.CultureInfo.InvariantCulture);
 
         for (var i = 0; i < 10; i++)
         {
@@ -137,6 +202,9 @@ public abstract class MeteringTests(PlatformFixture platform)
         await gateway.DisposeAsync();
         Assert.Equal(30, (long)await scenario.Database.HashGetAsync(usage, UsageField.Requests(null, "2xx")));
         Assert.Equal(300, (long)await scenario.Database.HashGetAsync(usage, UsageField.Bytes(null, "2xx")));
+        // The monthly quota counts the fifteen served under local limits too, once: 30 of 1000 used.
+        Assert.Equal(30, (long)await scenario.Database.HashGetAsync(
+            RedisKeys.LimiterPrefix(descriptor.ConsumerId) + RedisLimiter.QuotaSuffix, RedisLimiter.RequestsField(month)));
     }
 
     static void WriteOrphan(string dataDirectory, string instance, string content)

@@ -46,6 +46,34 @@ public abstract class EdgeTests(PlatformFixture platform)
         Assert.Empty(download.Content.Headers.ContentEncoding);
         Assert.Equal(300000, (await download.Content.ReadAsByteArrayAsync()).Length);
     }
+
+    [Fact]
+    public async Task A_download_streams_through_as_the_upstream_sends_it_not_once_it_is_complete()
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var gateway = await scenario.StartGatewayAsync();
+        using var client = GatewayScenario.Client(gateway);
+        client.DefaultRequestHeaders.AcceptEncoding.Add(new StringWithQualityHeaderValue("gzip"));
+
+        using var download = await client.GetAsync("/api/v1/datasets/any/download?held=1000000", HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await download.Content.ReadAsStreamAsync();
+        var buffer = new byte[1_000_000];
+        try
+        {
+            // The first megabyte arrives while the upstream is still holding back the second (a gateway that
+            // buffered the download would send nothing before the upstream finished, and this would time out).
+            await body.ReadExactlyAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            scenario.Upstream.Release.TrySetResult();
+        }
+
+        await body.ReadExactlyAsync(buffer);
+
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        Assert.Equal(0, await body.ReadAsync(buffer));
+    }
 }
 
 [Collection(EmbeddedCollection.Name)]

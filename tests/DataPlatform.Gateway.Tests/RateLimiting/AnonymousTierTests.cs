@@ -53,6 +53,35 @@ public abstract class AnonymousTierTests(PlatformFixture platform)
         Assert.Equal(HttpStatusCode.TooManyRequests, await CallAsync(distrusting, untrusted, "192.0.2." + (suffix + 1)));
     }
 
+    [Fact]
+    public async Task A_client_is_limited_by_the_last_address_the_trusted_proxy_saw_not_by_what_it_claims_before_it()
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var proxy = GatewayScenario.UniqueLoopback();
+        var gateway = await scenario.StartGatewayAsync(("Gateway:Anonymous:RequestsPerMinute", "1"), ("Gateway:TrustedProxies:0", proxy.ToString()));
+        var suffix = Random.Shared.Next(1, 250);
+        var client = $"198.51.{suffix}.{Random.Shared.Next(1, 250)}";
+
+        // The proxy appends the address it saw to whatever the client sent: a forged first entry changes nothing.
+        Assert.Equal(HttpStatusCode.OK, await CallAsync(gateway, proxy, $"203.0.{suffix}.1, {client}"));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await CallAsync(gateway, proxy, $"203.0.{suffix}.2, {client}"));
+    }
+
+    [Fact]
+    public async Task The_addresses_of_one_ipv6_subnet_share_one_anonymous_limit()
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var proxy = GatewayScenario.UniqueLoopback();
+        var gateway = await scenario.StartGatewayAsync(("Gateway:Anonymous:RequestsPerMinute", "1"), ("Gateway:TrustedProxies:0", proxy.ToString()));
+        // A /64 is what one subscriber gets: rotating through its addresses must not multiply the limit.
+        var subnet = $"2001:db8:{Random.Shared.Next(1, 0xffff):x}:{Random.Shared.Next(1, 0xffff):x}";
+        var neighbour = $"2001:db8:{Random.Shared.Next(1, 0xffff):x}:{Random.Shared.Next(1, 0xffff):x}";
+
+        Assert.Equal(HttpStatusCode.OK, await CallAsync(gateway, proxy, subnet + "::1"));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await CallAsync(gateway, proxy, subnet + ":abcd:ef01:2345:6789"));
+        Assert.Equal(HttpStatusCode.OK, await CallAsync(gateway, proxy, neighbour + "::1"));
+    }
+
     static async Task<HttpStatusCode> CallAsync(AppHost.RunningGateway gateway, System.Net.IPAddress source, string forwardedFor)
     {
         using var client = GatewayScenario.ClientFrom(gateway, source);

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using DataPlatform.Contracts.Problems;
 using DataPlatform.Contracts.Redis;
 using DataPlatform.Gateway.RateLimiting;
 using DataPlatform.Gateway.Tests.ApiKeys;
@@ -84,8 +83,12 @@ public abstract class LimitTests(PlatformFixture platform)
         using var client = GatewayScenario.Client(gateway);
         client.DefaultRequestHeaders.Add("X-Api-Key", key);
 
-        using var first = await client.GetAsync("/odata/any/rows");
-        using var second = await client.GetAsync("/odata/any/rows");
+        // A published open dataset: the second read, well inside the limits, goes upstream while its decision is
+        // on its way, and its headers are written when the decision is in (the held response).
+        var path = $"/odata/{await scenario.PublishDatasetAsync(Contracts.Access.AccessLevel.Open)}/rows";
+        using var first = await client.GetAsync(path);
+        using var second = await client.GetAsync(path);
+        using var failed = await client.GetAsync(path + "?status=500");
 
         var now = DateTimeOffset.UtcNow.ToOffset(_vietnam);
         var monthStart = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, _vietnam);
@@ -104,7 +107,12 @@ public abstract class LimitTests(PlatformFixture platform)
         Assert.InRange(long.Parse(monthly[2][2..], CultureInfo.InvariantCulture), toReset - 5, toReset + 5);
         Assert.Equal("\"monthly-bytes\";r=5000000;" + monthly[2], state[3]);
         // The second call has used one more of the month, whatever the time between the two.
+        Assert.Equal(first.Headers.GetValues("RateLimit-Policy").Single(), second.Headers.GetValues("RateLimit-Policy").Single());
         Assert.Contains("\"monthly\";r=998;", second.Headers.GetValues("RateLimit").Single(), StringComparison.Ordinal);
+        // An upstream's error is a limited response too.
+        Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+        Assert.Equal(first.Headers.GetValues("RateLimit-Policy").Single(), failed.Headers.GetValues("RateLimit-Policy").Single());
+        Assert.Contains("\"monthly\";r=997;", failed.Headers.GetValues("RateLimit").Single(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -120,11 +128,62 @@ public abstract class LimitTests(PlatformFixture platform)
         using var refused = await client.GetAsync("/odata/any/rows");
 
         var problem = await ApiKeyTests.ProblemAsync(refused, HttpStatusCode.TooManyRequests);
-        Assert.Equal(GatewayProblemTypes.QuotaExceeded, problem.GetProperty("type").GetString());
-        Assert.Equal(new[] { "minute" }, problem.GetProperty("violatedPolicies").EnumerateArray().Select(item => item.GetString()));
+        Assert.Equal("https://iana.org/assignments/http-problem-types#quota-exceeded", problem.GetProperty("type").GetString());
+        Assert.Equal(new[] { "minute" }, problem.GetProperty("violated-policies").EnumerateArray().Select(item => item.GetString()));
         var retryAfter = int.Parse(refused.Headers.GetValues("Retry-After").Single(), CultureInfo.InvariantCulture);
         Assert.InRange(retryAfter, 55, 60);
         Assert.Matches("\"minute\";r=0;t=(5[5-9]|60)", refused.Headers.GetValues("RateLimit").Single());
+    }
+
+    [Fact]
+    public async Task The_effective_window_lasts_until_the_next_request_is_allowed_and_never_past_retry_after()
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var gateway = await scenario.StartGatewayAsync();
+        // 6 a minute frees one request every 10 s: after six at once, the client may make no more within 10 s, not 60.
+        var (key, _) = await scenario.IssueKeyAsync(GatewayScenario.Plan(perMinute: 6));
+        using var client = GatewayScenario.Client(gateway);
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/odata/any/rows")).StatusCode);
+        }
+
+        using var last = await client.GetAsync("/odata/any/rows");
+        using var refused = await client.GetAsync("/odata/any/rows");
+
+        Assert.Equal(HttpStatusCode.OK, last.StatusCode);
+        var (remaining, window) = Item(last, "minute");
+        Assert.Equal(0, remaining);
+        Assert.InRange(window, 1, 10);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        var retryAfter = int.Parse(refused.Headers.GetValues("Retry-After").Single(), CultureInfo.InvariantCulture);
+        Assert.InRange(retryAfter, 1, 10);
+        (remaining, window) = Item(refused, "minute");
+        Assert.Equal(0, remaining);
+        // Draft 11, section 6: Retry-After should not point earlier than the end of the effective window.
+        Assert.InRange(window, 1, retryAfter);
+    }
+
+    [Fact]
+    public async Task A_request_refused_by_one_policy_leaves_the_others_as_they_were()
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var gateway = await scenario.StartGatewayAsync();
+        // One request every 6 s per minute, and one a month: the second request breaks the monthly quota only.
+        var (key, _) = await scenario.IssueKeyAsync(GatewayScenario.Plan(perMinute: 10, monthly: 1));
+        using var client = GatewayScenario.Client(gateway);
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+
+        using var served = await client.GetAsync("/odata/any/rows");
+        using var refused = await client.GetAsync("/odata/any/rows");
+
+        Assert.Equal(9, Item(served, "minute").Remaining);
+        var problem = await ApiKeyTests.ProblemAsync(refused, HttpStatusCode.TooManyRequests);
+        Assert.Equal(new[] { "monthly" }, problem.GetProperty("violated-policies").EnumerateArray().Select(item => item.GetString()));
+        // The refused request took nothing from the minute: its RateLimit says so.
+        Assert.Equal(9, Item(refused, "minute").Remaining);
+        Assert.Equal(0, Item(refused, "monthly").Remaining);
     }
 
     [Fact]
@@ -202,8 +261,8 @@ public abstract class LimitTests(PlatformFixture platform)
             TimeSpan.FromSeconds(10), "the held read to reach the upstream");
         // …yet the client gets exactly the refusal it would have got had the read waited, and not a byte of the answer.
         var problem = await ApiKeyTests.ProblemAsync(refused, HttpStatusCode.TooManyRequests);
-        Assert.Equal(GatewayProblemTypes.QuotaExceeded, problem.GetProperty("type").GetString());
-        Assert.Equal(new[] { "minute" }, problem.GetProperty("violatedPolicies").EnumerateArray().Select(item => item.GetString()));
+        Assert.Equal("https://iana.org/assignments/http-problem-types#quota-exceeded", problem.GetProperty("type").GetString());
+        Assert.Equal(new[] { "minute" }, problem.GetProperty("violated-policies").EnumerateArray().Select(item => item.GetString()));
         Assert.Matches("\"minute\";r=0;t=", refused.Headers.GetValues("RateLimit").Single());
         Assert.InRange(int.Parse(refused.Headers.GetValues("Retry-After").Single(), CultureInfo.InvariantCulture), 1, 60);
         Assert.DoesNotContain("xxxx", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -239,6 +298,30 @@ public abstract class LimitTests(PlatformFixture platform)
         Assert.Equal(1, scenario.Upstream.Received.GetValueOrDefault(path));
     }
 
+    [Fact]
+    public async Task Every_key_a_consumer_leaves_in_redis_lives_in_one_cluster_slot()
+    {
+        await using var scenario = await GatewayScenario.StartAsync(platform);
+        var gateway = await scenario.StartGatewayAsync();
+        var (key, descriptor) = await scenario.IssueKeyAsync(GatewayScenario.Plan(monthly: 100, monthlyBytes: 1_000_000));
+        using var client = GatewayScenario.Client(gateway);
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/odata/any/rows?bytes=10")).StatusCode);
+        var usage = RedisKeys.Usage(descriptor.ConsumerId, DateTimeOffset.UtcNow);
+        await GatewayScenario.EventuallyAsync(async () => await scenario.Database.KeyExistsAsync(usage), TimeSpan.FromSeconds(10), "the usage to be flushed");
+
+        var server = scenario.Redis.GetServer(scenario.Redis.GetEndPoints()[0]);
+        var keys = new List<string>();
+        await foreach (var found in server.KeysAsync(pattern: "*" + descriptor.ConsumerId + "*"))
+        {
+            keys.Add(found!);
+        }
+
+        // The limiter state, the hour's usage and the flush marker, at least; one slot, so one script may touch them all.
+        Assert.True(keys.Count >= 3, string.Join(", ", keys));
+        Assert.Single(keys.Select(found => scenario.Redis.HashSlot(found)).Distinct());
+    }
+
     /// <summary>
     /// For a key of 20 a minute: one read of <paramref name="path"/> through <paramref name="first"/>, which leaves
     /// it 19 of the minute (room enough, as far as it knows, to forward the next read while its decision is on its
@@ -251,6 +334,14 @@ public abstract class LimitTests(PlatformFixture platform)
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(path)).StatusCode);
         Assert.All(await FireAsync(key, 19, second), status => Assert.Equal(HttpStatusCode.OK, status));
         return client;
+    }
+
+    /// <summary>The <c>r</c> and <c>t</c> of one policy's item in a response's RateLimit field.</summary>
+    static (long Remaining, long Window) Item(HttpResponseMessage response, string policy)
+    {
+        var item = response.Headers.GetValues("RateLimit").Single().Split(", ").Single(item => item.StartsWith($"\"{policy}\";", StringComparison.Ordinal));
+        var parameters = item.Split(';').Skip(1).ToDictionary(parameter => parameter[..1], parameter => long.Parse(parameter[2..], CultureInfo.InvariantCulture));
+        return (parameters["r"], parameters.GetValueOrDefault("t", -1));
     }
 
     static long Microseconds(DateTimeOffset moment) => moment.ToUnixTimeMilliseconds() * 1000;

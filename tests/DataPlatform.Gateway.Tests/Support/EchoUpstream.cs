@@ -43,6 +43,9 @@ public sealed class EchoUpstream : IAsyncDisposable
         return self = new EchoUpstream(app, url);
     }
 
+    /// <summary>Completed by a test to let <c>?held=N</c> answers send their second half.</summary>
+    public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>How many requests reached the upstream, by path.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, int> Received { get; } = new(StringComparer.Ordinal);
 
@@ -63,6 +66,19 @@ public sealed class EchoUpstream : IAsyncDisposable
             context.Response.Headers.LastModified = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero).ToString("R");
             context.Response.ContentType = "text/csv; charset=utf-8";
             context.Response.Headers["X-Offered"] = context.Request.Headers[Contracts.Downloads.FileHandoff.OfferHeader].ToString();
+            return;
+        }
+
+        if (query.TryGetValue("held", out var held) && self is not null)
+        {
+            // Half of the body, flushed, then the rest only once the test releases it: a download still being made.
+            var half = new byte[int.Parse(held!, System.Globalization.CultureInfo.InvariantCulture)];
+            Array.Fill(half, (byte)'x');
+            context.Response.ContentType = "text/csv; charset=utf-8";
+            await context.Response.Body.WriteAsync(half);
+            await context.Response.Body.FlushAsync();
+            await self.Release.Task;
+            await context.Response.Body.WriteAsync(half);
             return;
         }
 

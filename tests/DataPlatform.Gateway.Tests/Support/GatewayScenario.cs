@@ -58,12 +58,7 @@ public sealed class GatewayScenario : IAsyncDisposable
     /// <summary>Starts a gateway whose data directory is <paramref name="folder"/>, for tests that reuse one.</summary>
     public async Task<RunningGateway> StartGatewayInAsync(string folder, params (string Key, string? Value)[] settings)
     {
-        var all = _platform.Platform.GatewaySettings(folder);
-        all["DataPlatform:Redis"] = RedisConnection;
-        all["DataPlatform:CatalogUrl"] = Upstream.Url;
-        all["Gateway:Metering:FlushIntervalMilliseconds"] = "100";
-        all["Logging:LogLevel:Default"] = "Warning";
-        all["Logging:Console:FormatterName"] = "simple";
+        var all = GatewaySettings(folder);
         foreach (var (key, value) in settings)
         {
             all[key] = value;
@@ -72,6 +67,18 @@ public sealed class GatewayScenario : IAsyncDisposable
         var gateway = await PlatformLauncher.StartGatewayAsync(all, CancellationToken.None);
         _gateways.Add(gateway);
         return gateway;
+    }
+
+    /// <summary>The settings of a gateway in front of the echo upstream and this scenario's Redis, with <paramref name="folder"/> as its data directory.</summary>
+    public Dictionary<string, string?> GatewaySettings(string folder)
+    {
+        var all = _platform.Platform.GatewaySettings(folder);
+        all["DataPlatform:Redis"] = RedisConnection;
+        all["DataPlatform:CatalogUrl"] = Upstream.Url;
+        all["Gateway:Metering:FlushIntervalMilliseconds"] = "100";
+        all["Logging:LogLevel:Default"] = "Warning";
+        all["Logging:Console:FormatterName"] = "simple";
+        return all;
     }
 
     public static HttpClient Client(RunningGateway gateway) => PlatformFixture.OutsideClient(gateway.Url);
