@@ -243,7 +243,7 @@ sealed partial class PolicyStep(
                 }
 
                 var violated = RateLimitHeaders.Names(decision.Violated);
-                return new Verdict(false, false, null, Problem(StatusCodes.Status429TooManyRequests, "Quota exceeded", RateLimitHeaders.QuotaExceededType,
+                return new Verdict(false, false, null, Problem(StatusCodes.Status429TooManyRequests, "Quota exceeded", GatewayProblemTypes.QuotaExceeded,
                     $"This request exceeds the {string.Join(", ", violated)} limit of your {(keyed ? "plan" : "anonymous access")}. Retry after {decision.RetryAfter} s" +
                     (keyed ? ", or move to a plan with higher limits." : ", or use an API key for higher limits."),
                     (RateLimitHeaders.ViolatedPoliciesMember, violated), ("retryAfter", decision.RetryAfter)), policy, decision, 0);
@@ -267,7 +267,7 @@ sealed partial class PolicyStep(
             return new Verdict(true, false, null, null, policy, default, perSecond, remaining);
         }
 
-        return new Verdict(false, false, null, Problem(StatusCodes.Status429TooManyRequests, "Quota exceeded", RateLimitHeaders.QuotaExceededType,
+        return new Verdict(false, false, null, Problem(StatusCodes.Status429TooManyRequests, "Quota exceeded", GatewayProblemTypes.QuotaExceeded,
             "This request exceeds the per-second limit that applies while the gateway runs on local limits. Retry after 1 s.",
             (RateLimitHeaders.ViolatedPoliciesMember, new[] { "local" }), ("retryAfter", 1)), policy, default, perSecond);
     }

@@ -14,9 +14,6 @@ static class RateLimitHeaders
     public const string PolicyName = "RateLimit-Policy";
     public const string Name = "RateLimit";
 
-    /// <summary>The problem type of a 429, as the draft defines it (section 5.1), with its extension member.</summary>
-    public const string QuotaExceededType = "https://iana.org/assignments/http-problem-types#quota-exceeded";
-
     /// <summary>The member of a quota-exceeded problem that lists the names of the violated policies.</summary>
     public const string ViolatedPoliciesMember = "violated-policies";
 

@@ -27,8 +27,12 @@ public static class GatewayProblemTypes
     /// <summary>The dataset belongs to a paid data product the key's account does not subscribe to.</summary>
     public const string SubscriptionRequired = "/problems/subscription-required";
 
-    /// <summary>A rate limit or quota is used up (429); the body lists the violated policies.</summary>
-    public const string QuotaExceeded = "/problems/quota-exceeded";
+    /// <summary>
+    /// A rate limit or quota is used up (429); the body lists the violated policies in <c>violated-policies</c>. This
+    /// one is absolute: it is the type that draft-ietf-httpapi-ratelimit-headers-11 (section 5.1) registers, so
+    /// clients that know the draft recognise it.
+    /// </summary>
+    public const string QuotaExceeded = "https://iana.org/assignments/http-problem-types#quota-exceeded";
 
     /// <summary>The gateway cannot check the key or the limits right now (Redis unreachable) and is configured to refuse.</summary>
     public const string LimiterUnavailable = "/problems/limiter-unavailable";
