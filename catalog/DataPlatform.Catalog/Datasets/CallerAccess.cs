@@ -39,21 +39,15 @@ static class CallerAccess
     /// A problem when the caller may not read the dataset's rows. The gateway enforces the same rule from the
     /// descriptor; the catalog checks again so that a call that reaches it directly gets no more.
     /// </summary>
-    public static ProblemHttpResult? RequireRowAccess(HttpContext context, Dataset dataset)
-    {
-        var consumer = context.GetConsumer();
-        var required = dataset.ToDescriptor().RequiredEntitlement;
-        if (dataset.Metadata.AccessLevel != AccessLevel.Open && consumer.IsAnonymous)
+    public static ProblemHttpResult? RequireRowAccess(HttpContext context, Dataset dataset) =>
+        dataset.ToDescriptor().ReadRefusalFor(context.GetConsumer()) switch
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, type: ProblemTypes.AuthenticationRequired,
-                title: "Authentication required", detail: $"Dataset '{dataset.Id}' is {DatasetStore.AccessName(dataset.Metadata.AccessLevel)}: send an API key.");
-        }
-
-        return required is not null && !consumer.HasEntitlement(required)
-            ? TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, type: "/problems/subscription-required",
-                title: "Subscription required", detail: $"Dataset '{dataset.Id}' belongs to data product '{dataset.Metadata.ProductId}'. Subscribe to it to read the rows.")
-            : null;
-    }
+            ReadRefusal.ApiKeyRequired => TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, type: ProblemTypes.AuthenticationRequired,
+                title: "Authentication required", detail: $"Dataset '{dataset.Id}' is {DatasetStore.AccessName(dataset.Metadata.AccessLevel)}: send an API key."),
+            ReadRefusal.EntitlementRequired => TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, type: "/problems/subscription-required",
+                title: "Subscription required", detail: $"Dataset '{dataset.Id}' belongs to data product '{dataset.Metadata.ProductId}'. Subscribe to it to read the rows."),
+            _ => null,
+        };
 
     /// <summary>The public address links are built on: the gateway's, as the client reached it.</summary>
     public static string BaseUrl(HttpContext context)

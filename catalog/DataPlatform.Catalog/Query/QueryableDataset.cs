@@ -85,23 +85,13 @@ public sealed record QueryableDataset(
     /// names its datasets only in its body, so the query core checks every read itself. (A restricted dataset does
     /// not exist at all for a caller without its entitlement: see <see cref="VisibleTo"/>.)
     /// </summary>
-    public QueryRefusal? RefusalFor(ConsumerContext consumer)
-    {
-        if (AccessLevel == AccessLevel.Open)
+    public QueryRefusal? RefusalFor(ConsumerContext consumer) =>
+        AccessLevel == AccessLevel.Open ? null : new DatasetDescriptor(Id, AccessLevel, ProductId, Version).ReadRefusalFor(consumer) switch
         {
-            return null;
-        }
-
-        if (consumer.IsAnonymous)
-        {
-            return new QueryRefusal(true, $"Dataset '{Id}' is available to registered developers: send an API key.");
-        }
-
-        var required = new DatasetDescriptor(Id, AccessLevel, ProductId, Version).RequiredEntitlement;
-        return required is not null && !consumer.HasEntitlement(required)
-            ? new QueryRefusal(false, $"Dataset '{Id}' belongs to the data product '{ProductId}', which your account does not subscribe to.")
-            : null;
-    }
+            ReadRefusal.ApiKeyRequired => new QueryRefusal(true, $"Dataset '{Id}' is available to registered developers: send an API key."),
+            ReadRefusal.EntitlementRequired => new QueryRefusal(false, $"Dataset '{Id}' belongs to the data product '{ProductId}', which your account does not subscribe to."),
+            _ => null,
+        };
 
     /// <summary>
     /// The view of this dataset that a caller holding <paramref name="entitlements"/> may see: protected columns

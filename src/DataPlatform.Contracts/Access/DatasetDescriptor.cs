@@ -24,4 +24,29 @@ public sealed record DatasetDescriptor(
         AccessLevel.Restricted => Entitlements.Dataset(DatasetId),
         _ => null,
     };
+
+    /// <summary>
+    /// What keeps <paramref name="consumer"/> from reading the dataset's rows: registered and paid data need an API
+    /// key, paid and restricted data the <see cref="RequiredEntitlement"/>. The gateway enforces this from the
+    /// descriptor; the catalog checks it again for calls that reach it directly and for GraphQL documents, which name
+    /// their datasets only in the body.
+    /// </summary>
+    public ReadRefusal ReadRefusalFor(ConsumerContext.ConsumerContext consumer) =>
+        AccessLevel == AccessLevel.Open ? ReadRefusal.None
+        : consumer.IsAnonymous ? ReadRefusal.ApiKeyRequired
+        : RequiredEntitlement is { } required && !consumer.HasEntitlement(required) ? ReadRefusal.EntitlementRequired
+        : ReadRefusal.None;
+}
+
+/// <summary>Why a caller may not read a dataset's rows (see <see cref="DatasetDescriptor.ReadRefusalFor"/>).</summary>
+public enum ReadRefusal
+{
+    /// <summary>The caller may read the rows.</summary>
+    None,
+
+    /// <summary>The caller sent no API key, and the dataset is not open.</summary>
+    ApiKeyRequired,
+
+    /// <summary>The caller's key lacks the entitlement: a subscription to the paid dataset's product.</summary>
+    EntitlementRequired,
 }
