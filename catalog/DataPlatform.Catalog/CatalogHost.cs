@@ -95,7 +95,6 @@ public static class CatalogHost
         builder.Services.AddExceptionHandler<DatabaseBusyHandler>();
         builder.Services.AddSingleton<DatasetStore>();
         builder.Services.AddSingleton<DatasetPublisher>();
-        builder.Services.AddSingleton<RowReader>();
         builder.Services.AddSingleton<DescriptorWriter>();
         // TryAdd: a host built with its own dataset source (the query tests' registry of hand-made tables) keeps it.
         builder.Services.TryAddSingleton<IQueryableDatasetSource, CatalogQueryableDatasets>();

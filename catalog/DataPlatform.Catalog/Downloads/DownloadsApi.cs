@@ -175,9 +175,13 @@ public static partial class DownloadsApi
         return found.TableName is null
             ? (null, Problem(StatusCodes.Status410Gone, CatalogProblems.VersionNotRetained, "Version no longer retained",
                 $"Version {number} of '{dataset.Id}' was dropped by the retention policy."))
-            : (new QueryableDataset(dataset.Id, Title(dataset), dataset.Metadata.AccessLevel, found.TableName, found.Version, found.RowCount,
-                found.Columns.Select(CatalogQueryableDatasets.ToQueryable).ToArray()), null);
+            : (Version(dataset, found), null);
     }
+
+    /// <summary>The queryable view of one retained version of the dataset.</summary>
+    internal static QueryableDataset Version(Dataset dataset, DatasetVersion version) =>
+        new(dataset.Id, Title(dataset), dataset.Metadata.AccessLevel, version.TableName!, version.Version, version.RowCount,
+            version.Columns.Select(CatalogQueryableDatasets.ToQueryable).ToArray());
 
     /// <summary>The queryable view of the dataset's current version, or <c>null</c> when nothing is published yet.</summary>
     internal static QueryableDataset? CurrentVersion(Dataset dataset) => dataset.CurrentTable is null

@@ -1,17 +1,22 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using DataPlatform.Catalog.Query;
 using DataPlatform.ServiceDefaults.ConsumerContext;
 using GraphQL;
+using GraphQL.Execution;
 using GraphQL.SystemTextJson;
 using GraphQL.Transport;
 using GraphQL.Types;
 using GraphQL.Validation;
 using GraphQL.Validation.Complexity;
 using GraphQL.Validation.Rules.Custom;
+using GraphQLParser;
 using GraphQLParser.AST;
+using GraphQLParser.Exceptions;
 using Microsoft.Extensions.Options;
 
 namespace DataPlatform.Catalog.GraphQL;
@@ -20,7 +25,7 @@ namespace DataPlatform.Catalog.GraphQL;
 /// GraphQL over HTTP at <c>/graphql</c> (GET and POST, as the GraphQL-over-HTTP specification describes), with an
 /// offline IDE page for browsers. Written here because GraphQL.Server's transport is not on the package feed.
 /// </summary>
-public static class GraphQLApi
+public static partial class GraphQLApi
 {
     const string GraphQLResponseJson = "application/graphql-response+json";
 
@@ -110,6 +115,18 @@ public static class GraphQLApi
         var schema = await schemas.GetAsync(context.GetConsumer().Entitlements, cancellationToken);
         var documents = _documents.GetValue(schema, _ => new ConcurrentDictionary<string, GraphQLDocument>(StringComparer.Ordinal));
         documents.TryGetValue(request.Query, out var cached);
+        GraphQLDocument? parsed = null;
+        if (cached is null)
+        {
+            // The document's size is checked before any work that grows faster than it: parsing, then validation.
+            var refusal = DocumentLimits.Check(request.Query, options, out parsed);
+            if (refusal is not null)
+            {
+                return RequestError(context, refusal, code: "DOCUMENT_TOO_LARGE");
+            }
+        }
+
+        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GraphQLApi).FullName!);
         var complexity = new ComplexityValidationRule(new ComplexityOptions
         {
             MaxDepth = options.MaxGraphQLDepth,
@@ -120,7 +137,7 @@ public static class GraphQLApi
         {
             execution.Schema = schema;
             execution.Query = request.Query;
-            execution.Document = cached;
+            execution.Document = cached ?? parsed;
             execution.OperationName = request.OperationName;
             execution.Variables = request.Variables;
             execution.RequestServices = context.RequestServices;
@@ -130,7 +147,17 @@ public static class GraphQLApi
             // again, because its cost depends on arguments (first) that variables may change from one request to
             // the next. The variables themselves are coerced and checked on every request.
             execution.ValidationRules = cached is null ? [.. DocumentValidator.CoreRules, complexity] : [complexity];
+            execution.UnhandledExceptionDelegate = unhandled =>
+            {
+                // A resolver failed in a way the query core did not translate: the cause goes to the log, and the
+                // caller gets a message that names neither the engine nor the code path.
+                LogResolverFailed(logger, unhandled.OriginalException);
+                unhandled.Exception = new ExecutionError("The request could not be completed. Report the trace id if it keeps failing.") { Code = "INTERNAL_ERROR" };
+                return Task.CompletedTask;
+            };
         });
+
+        CapErrors(result, options.MaxGraphQLErrors);
 
         if (cached is null && result.Executed && result.Document is { } document)
         {
@@ -158,9 +185,32 @@ public static class GraphQLApi
             ? new FieldComplexityResult(0, 1)
             : _defaultImpact(context);
 
-    static IResult RequestError(HttpContext context, string message, int status = StatusCodes.Status400BadRequest)
+    /// <summary>
+    /// Keeps the first <paramref name="max"/> errors and says how many more there were. A document can repeat one
+    /// mistake thousands of times (5,000 duplicate directives), and each repetition would otherwise add a message.
+    /// </summary>
+    static void CapErrors(ExecutionResult result, int max)
     {
-        var result = new ExecutionResult { Errors = [new ExecutionError(message) { Code = "BAD_REQUEST" }] };
+        if (result.Errors is { } errors && errors.Count > max)
+        {
+            var omitted = errors.Count - max;
+            var kept = new ExecutionErrors();
+            foreach (var error in errors.Take(max))
+            {
+                kept.Add(error);
+            }
+
+            result.Errors = kept;
+            kept.Add(new ExecutionError($"{omitted.ToString(CultureInfo.InvariantCulture)} more errors were found and are not listed.") { Code = "TOO_MANY_ERRORS" });
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A GraphQL resolver failed")]
+    static partial void LogResolverFailed(ILogger logger, Exception exception);
+
+    static IResult RequestError(HttpContext context, string message, int status = StatusCodes.Status400BadRequest, string code = "BAD_REQUEST")
+    {
+        var result = new ExecutionResult { Errors = [new ExecutionError(message) { Code = code }] };
         return new GraphQLResult(result, status, Accepts(context.Request, GraphQLResponseJson) ? GraphQLResponseJson : "application/json");
     }
 
@@ -175,5 +225,98 @@ public static class GraphQLApi
             httpContext.Response.ContentType = mediaType + "; charset=utf-8";
             await _serializer.WriteAsync(httpContext.Response.Body, result, httpContext.RequestAborted);
         }
+    }
+}
+
+/// <summary>
+/// The size limits of a GraphQL document, checked in order of cost: bytes before lexing, tokens before parsing,
+/// selections before validation. Each check does work that grows linearly with what passed the one before.
+/// </summary>
+static class DocumentLimits
+{
+    /// <summary>
+    /// Why the document is refused, or <c>null</c> with the parsed document in <paramref name="parsed"/> (or
+    /// <c>null</c> when it does not parse: the executer then reports the syntax error in its own words).
+    /// </summary>
+    public static string? Check(string query, QueryOptions options, out GraphQLDocument? parsed)
+    {
+        parsed = null;
+        var bytes = Encoding.UTF8.GetByteCount(query);
+        if (bytes > options.MaxGraphQLDocumentBytes)
+        {
+            return $"The document is {bytes.ToString(CultureInfo.InvariantCulture)} bytes long; at most {options.MaxGraphQLDocumentBytes.ToString(CultureInfo.InvariantCulture)} are accepted (Catalog:Query:MaxGraphQLDocumentBytes).";
+        }
+
+        var tokens = 0;
+        try
+        {
+            for (var position = 0; ;)
+            {
+                var token = Lexer.Lex(query, position);
+                if (token.Kind == TokenKind.EOF)
+                {
+                    break;
+                }
+
+                if (++tokens > options.MaxGraphQLTokens)
+                {
+                    return $"The document holds more than {options.MaxGraphQLTokens.ToString(CultureInfo.InvariantCulture)} tokens (Catalog:Query:MaxGraphQLTokens).";
+                }
+
+                position = token.End;
+            }
+
+            parsed = new GraphQLDocumentBuilder().Build(query);
+        }
+        catch (Exception e) when (e is GraphQLParserException or SyntaxError)
+        {
+            parsed = null;
+            return null;
+        }
+
+        var selections = Selections(parsed, options.MaxGraphQLSelections);
+        return selections > options.MaxGraphQLSelections
+            ? $"The document selects more than {options.MaxGraphQLSelections.ToString(CultureInfo.InvariantCulture)} fields, counting those in fragments each time they are used (Catalog:Query:MaxGraphQLSelections)."
+            : null;
+    }
+
+    /// <summary>
+    /// The fields and fragment spreads the document selects, with every fragment counted where it is spread, up to a
+    /// little past <paramref name="max"/>. The walk keeps its own stack, and counting each spread ends it even on
+    /// fragments that spread each other in a cycle (which validation would refuse later).
+    /// </summary>
+    static int Selections(GraphQLDocument document, int max)
+    {
+        var fragments = document.Definitions.OfType<GraphQLFragmentDefinition>()
+            .GroupBy(f => f.FragmentName.Name.StringValue)
+            .ToDictionary(g => g.Key, g => g.First().SelectionSet);
+        var pending = new Stack<GraphQLSelectionSet>();
+        foreach (var operation in document.Definitions.OfType<GraphQLOperationDefinition>())
+        {
+            pending.Push(operation.SelectionSet);
+        }
+
+        var count = 0;
+        while (pending.Count > 0 && count <= max)
+        {
+            foreach (var selection in pending.Pop().Selections)
+            {
+                count++;
+                switch (selection)
+                {
+                    case GraphQLField { SelectionSet: { } children }:
+                        pending.Push(children);
+                        break;
+                    case GraphQLInlineFragment inline:
+                        pending.Push(inline.SelectionSet);
+                        break;
+                    case GraphQLFragmentSpread spread when fragments.TryGetValue(spread.FragmentName.Name.StringValue, out var set):
+                        pending.Push(set);
+                        break;
+                }
+            }
+        }
+
+        return count;
     }
 }

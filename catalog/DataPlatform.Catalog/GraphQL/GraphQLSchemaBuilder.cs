@@ -1,6 +1,5 @@
 using System.Text;
 using DataPlatform.Catalog.Query;
-using DataPlatform.Contracts.Access;
 using DataPlatform.Contracts.ConsumerContext;
 using GraphQL;
 using GraphQL.Resolvers;
@@ -17,17 +16,15 @@ namespace DataPlatform.Catalog.GraphQL;
 sealed class GraphQLSchemaBuilder
 {
     readonly QueryExecutor _executor;
-    readonly QueryAuditLog _audit;
     readonly QueryOptions _options;
     readonly Dictionary<ColumnType, InputObjectGraphType> _filters = [];
     readonly EnumerationGraphType _direction = new() { Name = "SortDirection", Description = "Ascending (nulls first) or descending (nulls last)." };
     readonly ObjectGraphType _pageInfo = new() { Name = "PageInfo", Description = "Relay page information." };
     readonly HashSet<string> _names = new(StringComparer.Ordinal) { "Query", "SortDirection", "PageInfo", "Dataset", "DatasetColumn" };
 
-    GraphQLSchemaBuilder(QueryExecutor executor, QueryAuditLog audit, QueryOptions options)
+    GraphQLSchemaBuilder(QueryExecutor executor, QueryOptions options)
     {
         _executor = executor;
-        _audit = audit;
         _options = options;
         _direction.Add("ASC", false, "Smallest first; nulls first.");
         _direction.Add("DESC", true, "Largest first; nulls last.");
@@ -46,8 +43,8 @@ sealed class GraphQLSchemaBuilder
     }
 
     /// <summary>Builds the schema over <paramref name="views"/>, datasets already narrowed to what the caller may see.</summary>
-    public static ISchema Build(IReadOnlyList<QueryableDataset> views, QueryExecutor executor, QueryAuditLog audit, QueryOptions options) =>
-        new GraphQLSchemaBuilder(executor, audit, options).Build(views);
+    public static ISchema Build(IReadOnlyList<QueryableDataset> views, QueryExecutor executor, QueryOptions options) =>
+        new GraphQLSchemaBuilder(executor, options).Build(views);
 
     ISchema Build(IReadOnlyList<QueryableDataset> views)
     {
@@ -187,13 +184,8 @@ sealed class GraphQLSchemaBuilder
             };
         }
 
-        var first = context.GetArgument<int?>("first") ?? _options.DefaultPageSize;
-        if (first < 0 || first > _options.MaxPageSize)
-        {
-            throw new QueryLimitException(QueryLimit.PageSize, $"first must be between 0 and {_options.MaxPageSize}.");
-        }
-
-        plan = plan with { Take = first };
+        // The executor checks first against the page limit, as it checks every front door's.
+        plan = plan with { Take = context.GetArgument<int?>("first") ?? _options.DefaultPageSize };
         if (context.GetArgument<string?>("after") is { } after)
         {
             plan = plan with { After = KeysetToken.Decode(after, plan.OrderBy.Select(o => o.Expression.Type!.Value).ToList(), "after") };
@@ -203,17 +195,18 @@ sealed class GraphQLSchemaBuilder
         // spares reading a position for every row.
         var selected = context.SubFields?.Values.Select(f => f.Field.Name.StringValue).ToHashSet(StringComparer.Ordinal);
         var positions = selected?.Overlaps(["edges", "pageInfo"]) ?? true;
-        // A read of rows or groups is audited where it runs. A document that asks only for totalCount still learns
-        // something of a restricted dataset (whether a citizen id is in it), so its count is audited on its own.
+        // The executor audits reads of rows and groups of restricted datasets. A document that asks only for
+        // totalCount still learns something (whether a citizen id is in it), so then its count is audited on its own.
         var countOnly = selected is not null && !selected.Overlaps(["nodes", "edges", "pageInfo", "aggregate"]);
-        return new Connection(plan, _executor, Auditor(dataset, context), positions, countOnly);
+        plan = plan with { Reader = Reader(context, auditCounts: countOnly) };
+        return new Connection(plan, _executor, positions);
     }
 
-    /// <summary>Records reads of a restricted dataset with the caller and the whole document; nothing for other datasets.</summary>
-    Func<long, CancellationToken, Task>? Auditor(QueryableDataset dataset, IResolveFieldContext context) =>
-        dataset.AccessLevel == AccessLevel.Restricted && context.UserContext is GraphQLUserContext user
-            ? (rows, cancellationToken) => _audit.RecordAsync(user.Consumer, dataset.Id, "graphql", user.Document, rows, cancellationToken)
-            : null;
+    /// <summary>Who reads, with the whole document, for the audit log of restricted datasets.</summary>
+    static QueryReader Reader(IResolveFieldContext context, bool auditCounts) =>
+        context.UserContext is GraphQLUserContext user
+            ? new QueryReader(user.Consumer, "graphql", user.Document) { AuditCounts = auditCounts }
+            : throw new InvalidOperationException("GraphQL requests carry their consumer in the user context.");
 
     FieldType AggregateField(QueryableDataset dataset, string typeName, EnumerationGraphType columnEnum, List<KeyValuePair<string, QueryableColumn>> filterable)
     {
@@ -294,12 +287,9 @@ sealed class GraphQLSchemaBuilder
                     OrderBy = [],
                     After = null,
                     Take = int.MaxValue - 1,
+                    Reader = Reader(context, auditCounts: true),
                 };
                 var result = await Guard(() => _executor.ExecuteAsync(plan, context.CancellationToken));
-                if (Auditor(dataset, context) is { } audit)
-                {
-                    await audit(result.Rows.Count, context.CancellationToken);
-                }
 
                 return result.Rows.Select(row => result.Columns.Select((c, i) => (c.Name, row[i])).ToDictionary(p => p.Name, p => Output(p.Item2))).ToList();
             }),
@@ -457,6 +447,10 @@ sealed class GraphQLSchemaBuilder
         {
             throw new ExecutionError(e.Message) { Code = e.Limit.ToString().ToUpperInvariant() + "_LIMIT" };
         }
+        catch (QueryFailedException e)
+        {
+            throw new ExecutionError(e.Message) { Code = "QUERY_FAILED" };
+        }
     }
 
     static T Guard<T>(Func<T> run)
@@ -472,6 +466,10 @@ sealed class GraphQLSchemaBuilder
         catch (QueryLimitException e)
         {
             throw new ExecutionError(e.Message) { Code = e.Limit.ToString().ToUpperInvariant() + "_LIMIT" };
+        }
+        catch (QueryFailedException e)
+        {
+            throw new ExecutionError(e.Message) { Code = "QUERY_FAILED" };
         }
     }
 
@@ -542,7 +540,7 @@ sealed class GraphQLSchemaBuilder
     }
 
     /// <summary>A connection: the plan of the rows, run once however many of its fields the query selects.</summary>
-    sealed class Connection(QueryPlan plan, QueryExecutor executor, Func<long, CancellationToken, Task>? audit, bool positions, bool auditCount)
+    sealed class Connection(QueryPlan plan, QueryExecutor executor, bool positions)
     {
         Task<ConnectionPage>? _page;
         Task<long>? _count;
@@ -553,29 +551,13 @@ sealed class GraphQLSchemaBuilder
             _page ??= Guard(async () =>
             {
                 var result = await executor.ExecuteAsync(plan, cancellationToken, everyPosition: positions);
-                if (audit is not null)
-                {
-                    await audit(result.Rows.Count, cancellationToken);
-                }
 
                 // Cursors are encoded only for the edges a document asks for, not for every row.
                 return new ConnectionPage(result.Rows, result.Positions, result.Next);
             }).AsTask();
 
         public Task<long> CountAsync(CancellationToken cancellationToken) =>
-            _count ??= CountAndAuditAsync(cancellationToken);
-
-        async Task<long> CountAndAuditAsync(CancellationToken cancellationToken)
-        {
-            var count = await executor.CountAsync(plan, cancellationToken);
-            if (auditCount && audit is not null)
-            {
-                // No rows are returned; the entry records the read, as OData's $count does.
-                await audit(0, cancellationToken);
-            }
-
-            return count;
-        }
+            _count ??= executor.CountAsync(plan, cancellationToken);
     }
 
     sealed record Edge(KeysetPosition Position, object?[] Node);

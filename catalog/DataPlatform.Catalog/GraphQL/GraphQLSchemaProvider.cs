@@ -11,7 +11,7 @@ namespace DataPlatform.Catalog.GraphQL;
 /// sees the new dataset without a restart; they are also rebuilt after a minute, in case a change went unannounced.
 /// </summary>
 sealed class GraphQLSchemaProvider(
-    IQueryableDatasetSource source, QueryableDatasetChanges changes, QueryExecutor executor, QueryAuditLog audit, IOptions<QueryOptions> options, TimeProvider time)
+    IQueryableDatasetSource source, QueryableDatasetChanges changes, QueryExecutor executor, IOptions<QueryOptions> options, TimeProvider time)
 {
     static readonly TimeSpan _maxAge = TimeSpan.FromMinutes(1);
     readonly ConcurrentDictionary<string, (long Generation, DateTimeOffset BuiltAt, Task<ISchema> Schema)> _schemas = new(StringComparer.Ordinal);
@@ -40,7 +40,7 @@ sealed class GraphQLSchemaProvider(
     {
         var datasets = await source.ListAsync(cancellationToken);
         var views = datasets.Select(d => d.VisibleTo(entitlements)).OfType<QueryableDataset>().ToList();
-        var schema = GraphQLSchemaBuilder.Build(views, executor, audit, options.Value);
+        var schema = GraphQLSchemaBuilder.Build(views, executor, options.Value);
         schema.Initialize();
         return schema;
     }

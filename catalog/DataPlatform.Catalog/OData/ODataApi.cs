@@ -90,7 +90,7 @@ public static class ODataApi
 
     static async Task<IResult> GetRecordsAsync(
         string datasetId, HttpContext context, IQueryableDatasetSource source, QueryExecutor executor, IOptions<QueryOptions> options,
-        QueryAuditLog audit, ILoggerFactory loggers, CancellationToken cancellationToken)
+        CancellationToken cancellationToken)
     {
         var (model, refused) = await FindAsync(datasetId, context, source, cancellationToken);
         if (model is null)
@@ -108,15 +108,8 @@ public static class ODataApi
         try
         {
             var query = model.Parse(QueryOptionsOf(request));
-            var limits = options.Value;
-            if (query.Top > limits.MaxPageSize)
-            {
-                throw new QueryLimitException(QueryLimit.PageSize,
-                    $"$top may be at most {limits.MaxPageSize}. Leave $top out and follow @odata.nextLink to read more rows.");
-            }
-
-            var (pageSize, applied) = PageSize(request, limits);
-            var plan = query.Plan;
+            var (pageSize, applied) = PageSize(request, options.Value);
+            var plan = query.Plan with { Reader = Reader(context), RequestedRows = query.Top };
             if (plan.IsGrouped)
             {
                 // Aggregations answer in one response, bounded by the group limit.
@@ -132,7 +125,8 @@ public static class ODataApi
                 }
             }
 
-            var count = query.Count ? await executor.CountAsync(plan, cancellationToken) : (long?)null;
+            // The rows are audited with the page; the count that comes with them is part of the same read.
+            var count = query.Count ? await executor.CountAsync(plan with { Reader = plan.Reader! with { AuditCounts = false } }, cancellationToken) : (long?)null;
             var root = ServiceRoot(request, datasetId);
             var ieee754 = Ieee754(request);
             // An aggregation answers whole, whatever page size the client prefers, so it does not claim to have applied one.
@@ -166,11 +160,6 @@ public static class ODataApi
             }
 
             var result = await executor.ExecuteAsync(plan, cancellationToken);
-            if (model.Dataset.AccessLevel == AccessLevel.Restricted)
-            {
-                await audit.RecordAsync(context.GetConsumer(), datasetId, "odata", request.Path + request.QueryString, result.Rows.Count, cancellationToken);
-            }
-
             var nextLink = result.Next is null ? null : Next(result.Rows.Count, result.Next);
             return new JsonWriterResult(StatusCodes.Status200OK, contentType, writer =>
             {
@@ -213,9 +202,9 @@ public static class ODataApi
                 writer.WriteEndObject();
             }, headers);
         }
-        catch (Exception e) when (e is QueryException or QueryLimitException)
+        catch (Exception e) when (e is QueryException or QueryLimitException or QueryFailedException)
         {
-            return QueryError(e, loggers);
+            return QueryError(e);
         }
     }
 
@@ -223,8 +212,8 @@ public static class ODataApi
         "This service answers in JSON only: $format=json (odata.metadata=minimal, none or full).", "$format");
 
     static async Task<IResult> GetRecordAsync(
-        string datasetId, string key, HttpContext context, IQueryableDatasetSource source, QueryExecutor executor, QueryAuditLog audit,
-        ILoggerFactory loggers, CancellationToken cancellationToken)
+        string datasetId, string key, HttpContext context, IQueryableDatasetSource source, QueryExecutor executor,
+        CancellationToken cancellationToken)
     {
         var (model, refused) = await FindAsync(datasetId, context, source, cancellationToken);
         if (model is null)
@@ -249,12 +238,8 @@ public static class ODataApi
             }
 
             var plan = ODataQueryBuilder.Build(model, options).Plan;
-            plan = plan with { Filter = ODataKeys.Predicate(model, key), Take = 2 };
+            plan = plan with { Filter = ODataKeys.Predicate(model, key), Take = 2, Reader = Reader(context) };
             var result = await executor.ExecuteAsync(plan, cancellationToken);
-            if (model.Dataset.AccessLevel == AccessLevel.Restricted)
-            {
-                await audit.RecordAsync(context.GetConsumer(), datasetId, "odata", request.Path + request.QueryString, result.Rows.Count, cancellationToken);
-            }
 
             if (result.Rows.Count == 0)
             {
@@ -288,9 +273,9 @@ public static class ODataApi
                 writer.WriteEndObject();
             });
         }
-        catch (Exception e) when (e is QueryException or QueryLimitException)
+        catch (Exception e) when (e is QueryException or QueryLimitException or QueryFailedException)
         {
-            return QueryError(e, loggers);
+            return QueryError(e);
         }
     }
 
@@ -299,8 +284,7 @@ public static class ODataApi
         || request.Query["$format"].ToString().Contains("IEEE754Compatible=true", StringComparison.OrdinalIgnoreCase);
 
     static async Task<IResult> GetCountAsync(
-        string datasetId, HttpContext context, IQueryableDatasetSource source, QueryExecutor executor, QueryAuditLog audit, ILoggerFactory loggers,
-        CancellationToken cancellationToken)
+        string datasetId, HttpContext context, IQueryableDatasetSource source, QueryExecutor executor, CancellationToken cancellationToken)
     {
         var (model, refused) = await FindAsync(datasetId, context, source, cancellationToken);
         if (model is null)
@@ -311,18 +295,14 @@ public static class ODataApi
         try
         {
             var query = model.Parse(QueryOptionsOf(context.Request));
-            var count = await executor.CountAsync(query.Plan, cancellationToken);
-            if (model.Dataset.AccessLevel == AccessLevel.Restricted)
-            {
-                await audit.RecordAsync(context.GetConsumer(), datasetId, "odata", context.Request.Path + context.Request.QueryString, 0, cancellationToken);
-            }
+            var count = await executor.CountAsync(query.Plan with { Reader = Reader(context) }, cancellationToken);
 
             context.Response.Headers["OData-Version"] = JsonWriterResult.ODataVersion(context.Request);
             return TypedResults.Text(count.ToString(CultureInfo.InvariantCulture), "text/plain", Encoding.UTF8);
         }
-        catch (Exception e) when (e is QueryException or QueryLimitException)
+        catch (Exception e) when (e is QueryException or QueryLimitException or QueryFailedException)
         {
-            return QueryError(e, loggers);
+            return QueryError(e);
         }
     }
 
@@ -348,13 +328,26 @@ public static class ODataApi
     static IResult NotFound(string datasetId) =>
         ODataResponses.Error(StatusCodes.Status404NotFound, "DatasetNotFound", $"There is no published dataset '{datasetId}'.");
 
-    static IResult QueryError(Exception e, ILoggerFactory loggers) => e switch
+    /// <summary>The query core's error in the OData error format: the one mapping of this front door.</summary>
+    static IResult QueryError(Exception e) => e switch
     {
         QueryException query => ODataResponses.Error(StatusCodes.Status400BadRequest, "InvalidQuery", query.Message, query.Target),
         QueryLimitException limit => ODataResponses.Error(StatusCodes.Status400BadRequest, limit.Limit + "LimitExceeded", limit.Message,
-            limit.Limit switch { QueryLimit.PageSize => "$top", QueryLimit.Groups => "$apply", _ => null }),
+            limit.Limit switch
+            {
+                QueryLimit.PageSize => "$top",
+                QueryLimit.Groups => "$apply",
+                QueryLimit.SearchTerms => "$search",
+                QueryLimit.FilterSize or QueryLimit.FilterDepth or QueryLimit.Complexity => "$filter",
+                _ => null,
+            }),
+        QueryFailedException failed => ODataResponses.Error(StatusCodes.Status500InternalServerError, "QueryFailed", failed.Message),
         _ => throw e,
     };
+
+    /// <summary>Who reads, for the audit log of restricted datasets.</summary>
+    static QueryReader Reader(HttpContext context) =>
+        new(context.GetConsumer(), "odata", context.Request.Path + context.Request.QueryString);
 
     static IEnumerable<KeyValuePair<string, string>> QueryOptionsOf(HttpRequest request) =>
         request.Query.Select(q => new KeyValuePair<string, string>(q.Key, q.Value.ToString()));

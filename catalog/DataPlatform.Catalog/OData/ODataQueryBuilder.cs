@@ -214,6 +214,14 @@ static class ODataQueryBuilder
         {
             return parse();
         }
+        catch (ODataException e) when (e.Message.Contains("recursion", StringComparison.OrdinalIgnoreCase))
+        {
+            // Microsoft.OData.Core stops parsing at its own recursion limit (800 levels); the query core's limits are
+            // far below it, so this is the same refusal the core gives a smaller expression, in the same words.
+            throw option == "$search"
+                ? new QueryLimitException(QueryLimit.SearchTerms, "The search holds more words or phrases than the service accepts.", "search")
+                : new QueryLimitException(QueryLimit.FilterDepth, $"{option} nests deeper than the service accepts.", "filter");
+        }
         catch (ODataException e)
         {
             throw new QueryException(option, $"{option}: {e.Message}", e);

@@ -96,7 +96,7 @@ sealed partial class ODataRowsResult(
                 }
             }
         }
-        catch (Exception e) when (e is QueryException or QueryLimitException)
+        catch (Exception e) when (e is QueryException or QueryLimitException or QueryFailedException)
         {
             LogAbandoned(httpContext.RequestServices.GetRequiredService<ILogger<ODataRowsResult>>(), e.Message);
             httpContext.Abort();

@@ -7,7 +7,8 @@ namespace DataPlatform.Catalog.Query;
 /// <summary>
 /// The opaque form of a <see cref="KeysetPosition"/> that travels in <c>$skiptoken</c> and GraphQL cursors:
 /// base64url of a small JSON array of the sort-key values and the row id. It carries no secret, so it needs no
-/// signature; a tampered token can only move the page, and a malformed one is a 400.
+/// signature; but its content is checked as strictly as its form: the right number of values, each of its sort
+/// key's JSON kind and type, and a row id this service could have issued (row ids start at 1). Anything else is a 400.
 /// </summary>
 static class KeysetToken
 {
@@ -38,11 +39,22 @@ static class KeysetToken
         return Base64Url.EncodeToString(buffer.ToArray());
     }
 
+    /// <summary>
+    /// The longest token accepted. A token holds the last row's sort keys, so a text key makes it as long as that
+    /// value; 16 KB leaves room for long text while bounding what a forged token can make the service decode.
+    /// </summary>
+    const int MaxTokenLength = 16 * 1024;
+
     /// <summary>Reads a token for a query sorted by keys of <paramref name="types"/>.</summary>
     public static KeysetPosition Decode(string token, IReadOnlyList<ColumnType> types, string target)
     {
         try
         {
+            if (token.Length > MaxTokenLength)
+            {
+                throw new FormatException("The token is too long.");
+            }
+
             using var document = JsonDocument.Parse(Base64Url.DecodeFromChars(token));
             var items = document.RootElement.EnumerateArray().ToList();
             if (items.Count != types.Count + 1)
@@ -56,20 +68,29 @@ static class KeysetToken
                 var item = items[i + 1];
                 values[i] = item.ValueKind == JsonValueKind.Null ? null : types[i] switch
                 {
-                    ColumnType.Integer => item.GetInt64(),
-                    ColumnType.Decimal => item.GetDecimal(),
+                    ColumnType.Integer => Expect(item, JsonValueKind.Number).GetInt64(),
+                    ColumnType.Decimal => Expect(item, JsonValueKind.Number).GetDecimal(),
                     ColumnType.Boolean => item.GetBoolean(),
-                    ColumnType.Date => DateOnly.ParseExact(item.GetString()!, "yyyy-MM-dd", CultureInfo.InvariantCulture),
-                    ColumnType.DateTime => DateTime.Parse(item.GetString()!, CultureInfo.InvariantCulture),
-                    _ => item.GetString(),
+                    ColumnType.Date => DateOnly.ParseExact(Expect(item, JsonValueKind.String).GetString()!, "yyyy-MM-dd", CultureInfo.InvariantCulture),
+                    ColumnType.DateTime => DateTime.ParseExact(Expect(item, JsonValueKind.String).GetString()!, "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture),
+                    _ => Expect(item, JsonValueKind.String).GetString(),
                 };
             }
 
-            return new KeysetPosition(values, items[0].GetInt64());
+            var rowId = Expect(items[0], JsonValueKind.Number).GetInt64();
+            if (rowId < 1)
+            {
+                throw new FormatException("Row ids start at 1.");
+            }
+
+            return new KeysetPosition(values, rowId);
         }
         catch (Exception e) when (e is FormatException or JsonException or InvalidOperationException or ArgumentException)
         {
             throw new QueryException(target, $"The {target} is not one this service issued for this query.", e);
         }
     }
+
+    static JsonElement Expect(JsonElement item, JsonValueKind kind) =>
+        item.ValueKind == kind ? item : throw new FormatException($"Expected a {kind}, not a {item.ValueKind}.");
 }

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using DataPlatform.Contracts.Access;
 using DataPlatform.ServiceDefaults.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
@@ -15,10 +16,13 @@ namespace DataPlatform.Catalog.Query;
 sealed record QueryResult(IReadOnlyList<OutputColumn> Columns, IReadOnlyList<object?[]> Rows, KeysetPosition? Next, IReadOnlyList<KeysetPosition> Positions);
 
 /// <summary>
-/// Runs plans against the catalog's database: translates them, binds the parameters, enforces the statement
-/// timeout and the group limit, and reads the values back in the plan's types.
+/// The one path by which the catalog reads a dataset's rows, whatever the front door (OData, GraphQL,
+/// <c>/rows</c>, downloads): it checks the plan against the limits (<see cref="QueryPlanLimits"/>), translates it,
+/// binds the parameters, enforces the statement timeout and the group limit, records reads of restricted datasets
+/// in the audit log, turns database failures into query errors, and reads the values back in the plan's types.
 /// </summary>
-sealed class QueryExecutor(PlatformDatabase database, QueryConnections connections, IOptions<QueryOptions> options)
+sealed partial class QueryExecutor(
+    PlatformDatabase database, QueryConnections connections, IOptions<QueryOptions> options, QueryAuditLog audit, ILogger<QueryExecutor> logger)
 {
     readonly QueryOptions _options = options.Value;
     readonly SqlDialect _dialect = SqlDialect.For(database.Provider);
@@ -31,6 +35,14 @@ sealed class QueryExecutor(PlatformDatabase database, QueryConnections connectio
     /// </summary>
     public async Task<QueryResult> ExecuteAsync(QueryPlan plan, CancellationToken cancellationToken, bool everyPosition = false)
     {
+        var result = await ReadAsync(plan, cancellationToken, everyPosition);
+        await AuditAsync(plan, result.Rows.Count, cancellationToken);
+        return result;
+    }
+
+    async Task<QueryResult> ReadAsync(QueryPlan plan, CancellationToken cancellationToken, bool everyPosition)
+    {
+        Check(plan);
         var limit = plan.IsGrouped ? Math.Min(plan.Take, _options.MaxGroups) : plan.Take;
         if (limit <= 0)
         {
@@ -108,9 +120,26 @@ sealed class QueryExecutor(PlatformDatabase database, QueryConnections connectio
             throw new ArgumentException("Aggregations are read whole, with their group limit; stream only row queries.", nameof(plan));
         }
 
+        Check(plan);
         var limit = Math.Max(plan.Take, 0);
         var statement = SqlTranslator.Translate(plan with { Take = limit == 0 ? 0 : limit + 1 }, _dialect);
-        return new QueryRowStream(await OpenAsync(statement, cancellationToken), limit);
+        var stream = new QueryRowStream(await OpenAsync(statement, cancellationToken), limit);
+        if (IsAudited(plan))
+        {
+            // A stream is written as it is read, so its entry is recorded when the read starts (the row count is
+            // not known yet): a client that leaves, or a failure mid-way, still leaves the entry.
+            try
+            {
+                await AuditAsync(plan, 0, cancellationToken);
+            }
+            catch
+            {
+                await stream.DisposeAsync();
+                throw;
+            }
+        }
+
+        return stream;
     }
 
     /// <summary>
@@ -119,15 +148,52 @@ sealed class QueryExecutor(PlatformDatabase database, QueryConnections connectio
     /// </summary>
     public async Task<long> CountAsync(QueryPlan plan, CancellationToken cancellationToken)
     {
+        Check(plan with { Take = 0, RequestedRows = null });
+        long count;
         if (!plan.IsGrouped && plan.Filter is null && plan.Search is null)
         {
-            return plan.Dataset.RowCount;
+            count = plan.Dataset.RowCount;
+        }
+        else
+        {
+            var statement = SqlTranslator.TranslateCount(plan, _dialect);
+            await using var open = await OpenAsync(statement, cancellationToken);
+            count = await open.ReadAsync() ? Convert.ToInt64(open.Reader.GetValue(0)) : 0;
         }
 
-        var statement = SqlTranslator.TranslateCount(plan, _dialect);
-        await using var open = await OpenAsync(statement, cancellationToken);
-        return await open.ReadAsync() ? Convert.ToInt64(open.Reader.GetValue(0)) : 0;
+        if (plan.Reader is not { AuditCounts: false })
+        {
+            // No rows are returned, but a count of a restricted dataset still tells something (whether a citizen id
+            // is in it), so it is recorded with no rows.
+            await AuditAsync(plan, 0, cancellationToken);
+        }
+
+        return count;
     }
+
+    /// <summary>
+    /// Checks the plan against the limits, and that a read of a restricted dataset names its reader: the audit log
+    /// is written here, so a front door that forgot to say who reads would otherwise read unrecorded.
+    /// </summary>
+    void Check(QueryPlan plan)
+    {
+        QueryPlanLimits.Validate(plan, _options);
+        if (IsAudited(plan) && plan.Reader is null)
+        {
+            throw new InvalidOperationException($"A read of the restricted dataset '{plan.Dataset.Id}' must name its reader for the audit log.");
+        }
+    }
+
+    static bool IsAudited(QueryPlan plan) => plan.Dataset.AccessLevel == AccessLevel.Restricted;
+
+    /// <summary>
+    /// Records a read of a restricted dataset, after its rows are read and before they are sent: a failure to
+    /// record fails the read rather than leaving it unrecorded.
+    /// </summary>
+    Task AuditAsync(QueryPlan plan, long rows, CancellationToken cancellationToken) =>
+        IsAudited(plan) && plan.Reader is { } reader
+            ? audit.RecordAsync(reader.Consumer, plan.Dataset.Id, reader.FrontDoor, reader.Query, rows, cancellationToken)
+            : Task.CompletedTask;
 
     /// <summary>The keyset position of the reader's current row: its hidden sort-key columns, then its row id.</summary>
     internal KeysetPosition ReadPosition(DbDataReader reader, SqlStatement statement)
@@ -209,16 +275,37 @@ sealed class QueryExecutor(PlatformDatabase database, QueryConnections connectio
                 $"The query ran longer than the statement timeout of {_options.StatementTimeoutSeconds} s and was stopped. Narrow the filter or ask for fewer rows.");
         }
 
-        return e switch
+        switch (e)
         {
             // Class 22 is "data exception": division by zero, a negative substring length, an overflow.
-            PostgresException p when p.SqlState.StartsWith("22", StringComparison.Ordinal) =>
-                new QueryException("query", "The query cannot be evaluated over this data: " + p.MessageText + ".", e),
-            SqliteException s when s.Message.Contains("overflow", StringComparison.OrdinalIgnoreCase) =>
-                new QueryException("query", "The query cannot be evaluated over this data: integer overflow.", e),
-            _ => null,
-        };
+            case PostgresException p when p.SqlState.StartsWith("22", StringComparison.Ordinal):
+                return new QueryException("query", "The query cannot be evaluated over this data: " + p.MessageText + ".", e);
+            case SqliteException s when s.Message.Contains("overflow", StringComparison.OrdinalIgnoreCase):
+                return new QueryException("query", "The query cannot be evaluated over this data: integer overflow.", e);
+            // Class 54 is "program limit exceeded" (statement too complex, too many columns or arguments); SQLite
+            // says so in words. The plan's own limits should come first; these are the engine's last word.
+            case PostgresException p when p.SqlState.StartsWith("54", StringComparison.Ordinal):
+            case SqliteException s when s.Message.Contains("too large", StringComparison.OrdinalIgnoreCase)
+                || s.Message.Contains("too many", StringComparison.OrdinalIgnoreCase):
+                LogEngineLimit(logger, e);
+                return new QueryLimitException(QueryLimit.Complexity, "The query is too complex for the database. Simplify the filter or the search.", "filter");
+            case OperationCanceledException when cancellationToken.IsCancellationRequested:
+                return null;
+            case DbException or InvalidCastException or FormatException or OverflowException:
+                // Not the caller's doing, as far as anyone can tell: the cause goes to the log with the trace id, and
+                // the caller learns only that the query failed, never the engine or its message.
+                LogQueryFailed(logger, e);
+                return new QueryFailedException(e);
+            default:
+                return null;
+        }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A query exceeded a database engine limit")]
+    static partial void LogEngineLimit(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A query failed in the database")]
+    static partial void LogQueryFailed(ILogger logger, Exception exception);
 
     static bool IsTimeout(Exception e, bool timedOut) =>
         timedOut && e is OperationCanceledException or SqliteException or NpgsqlException

@@ -2,7 +2,10 @@ using System.ComponentModel.DataAnnotations;
 
 namespace DataPlatform.Catalog.Query;
 
-/// <summary>The limits of the query core, bound from <c>Catalog:Query</c>; both front doors share them.</summary>
+/// <summary>
+/// The limits of the query core, bound from <c>Catalog:Query</c>. Every front door (OData, GraphQL, <c>/rows</c>,
+/// downloads) shares them: the plan is checked against them once (<see cref="QueryPlanLimits"/>), whatever built it.
+/// </summary>
 public sealed class QueryOptions
 {
     public const string SectionName = "Catalog:Query";
@@ -42,4 +45,48 @@ public sealed class QueryOptions
     /// <summary>The deepest a GraphQL document may nest; the standard introspection query needs 13.</summary>
     [Range(1, 100)]
     public int MaxGraphQLDepth { get; set; } = 15;
+
+    /// <summary>
+    /// The most words (and quoted phrases) one search may hold, through OData's <c>$search</c>, GraphQL's
+    /// <c>search</c> and downloads alike. Each term is a scan of every text column.
+    /// </summary>
+    [Range(1, 1_000)]
+    public int MaxSearchTerms { get; set; } = 32;
+
+    /// <summary>
+    /// The most nodes a filter may hold (comparisons, operators, literals, the values of an <c>in</c> list), counting
+    /// the filter, the filter on groups, the projections and the sort keys together. It bounds the SQL sent to the
+    /// database and the parameters bound to it.
+    /// </summary>
+    [Range(1, 20_000)]
+    public int MaxFilterNodes { get; set; } = 1_000;
+
+    /// <summary>
+    /// The deepest a filter may nest. A chain of one operator (<c>a or b or c …</c>) counts as one level, so a long
+    /// list of alternatives is limited by <see cref="MaxFilterNodes"/> alone.
+    /// </summary>
+    [Range(1, 200)]
+    public int MaxFilterDepth { get; set; } = 32;
+
+    /// <summary>
+    /// The longest GraphQL document accepted, in UTF-8 bytes. A longer one is refused before it is parsed, because
+    /// parsing and validating a document costs time that grows faster than its length.
+    /// </summary>
+    [Range(1_024, 10_000_000)]
+    public int MaxGraphQLDocumentBytes { get; set; } = 64 * 1024;
+
+    /// <summary>The most lexical tokens a GraphQL document may hold; counted before it is parsed.</summary>
+    [Range(100, 1_000_000)]
+    public int MaxGraphQLTokens { get; set; } = 10_000;
+
+    /// <summary>
+    /// The most fields a GraphQL document may select, counting those in fragments; checked after parsing and before
+    /// validation, whose cost grows with the square of the fields that may overlap.
+    /// </summary>
+    [Range(10, 100_000)]
+    public int MaxGraphQLSelections { get; set; } = 1_000;
+
+    /// <summary>The most errors one GraphQL response lists; the rest are summarised in one last error.</summary>
+    [Range(1, 10_000)]
+    public int MaxGraphQLErrors { get; set; } = 100;
 }

@@ -24,6 +24,18 @@ sealed record QueryPlan(QueryableDataset Dataset)
     /// <summary>The most rows to return.</summary>
     public int Take { get; init; } = 100;
 
+    /// <summary>
+    /// The rows the client asked for over all pages (OData's <c>$top</c>), when more than this page may return;
+    /// checked against the page limit like <see cref="Take"/>.
+    /// </summary>
+    public long? RequestedRows { get; init; }
+
+    /// <summary>
+    /// Who reads, through which front door, and the request as they sent it: what the audit log records for a read
+    /// of a restricted dataset. The executor refuses to read a restricted dataset for a plan without it.
+    /// </summary>
+    public QueryReader? Reader { get; init; }
+
     /// <summary>Resume after this row (keyset paging), or start at the beginning.</summary>
     public KeysetPosition? After { get; init; }
 
@@ -35,6 +47,19 @@ sealed record QueryPlan(QueryableDataset Dataset)
 
     /// <summary>True when the plan groups or aggregates.</summary>
     public bool IsGrouped => Grouping is not null;
+}
+
+/// <summary>The reader of a plan's rows, for the audit log.</summary>
+/// <param name="Consumer">Who reads.</param>
+/// <param name="FrontDoor">How: <c>odata</c>, <c>graphql</c>, <c>rows</c> or <c>download</c>.</param>
+/// <param name="Query">The request as sent (path and query string, or the GraphQL document).</param>
+sealed record QueryReader(DataPlatform.Contracts.ConsumerContext.ConsumerContext Consumer, string FrontDoor, string Query)
+{
+    /// <summary>
+    /// False when a count is part of a read that is audited on its own (a GraphQL connection asking for rows and
+    /// their total), so that one request leaves one entry.
+    /// </summary>
+    public bool AuditCounts { get; init; } = true;
 }
 
 /// <summary>An output column: its name in the result and the expression that computes it.</summary>

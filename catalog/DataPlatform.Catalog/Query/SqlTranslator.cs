@@ -227,12 +227,18 @@ sealed class SqlTranslator
 
     static string Conjunction(IReadOnlyList<string> parts) => parts.Count == 1 ? parts[0] : "(" + string.Join(" AND ", parts) + ")";
 
+    /// <summary>
+    /// The search as a condition. Chains of and/or are written as balanced groups (<see cref="LogicalChain"/>), so
+    /// neither this method's recursion nor the SQL nests deeper than the plan's checked depth.
+    /// </summary>
     string SearchPredicate(QueryExpression search, QueryableDataset dataset) => search switch
     {
         SearchTermExpression term => SearchTerm(term.Term, dataset),
-        BinaryExpression { Operator: BinaryOperator.And } and => $"({SearchPredicate(and.Left, dataset)} AND {SearchPredicate(and.Right, dataset)})",
-        BinaryExpression { Operator: BinaryOperator.Or } or => $"({SearchPredicate(or.Left, dataset)} OR {SearchPredicate(or.Right, dataset)})",
+        BinaryExpression { Operator: BinaryOperator.And or BinaryOperator.Or } logical => LogicalChain.Join(
+            LogicalChain.Operands(logical).Select(o => SearchPredicate(o, dataset)).ToList(),
+            logical.Operator == BinaryOperator.And ? "AND" : "OR"),
         NotExpression not => $"(NOT {SearchPredicate(not.Operand, dataset)})",
+        ConstantExpression { Value: bool b } => b ? "1=1" : "1=0",
         _ => throw new QueryException("$search", "The search expression is not supported."),
     };
 
@@ -264,7 +270,7 @@ sealed class SqlTranslator
         {
             case BinaryExpression { Operator: BinaryOperator.And or BinaryOperator.Or } logical:
                 var conjunction = logical.Operator == BinaryOperator.And == wanted;
-                return $"({Truth(logical.Left, wanted)} {(conjunction ? "AND" : "OR")} {Truth(logical.Right, wanted)})";
+                return LogicalChain.Join(LogicalChain.Operands(logical).Select(o => Truth(o, wanted)).ToList(), conjunction ? "AND" : "OR");
             case NotExpression not:
                 return Truth(not.Operand, !wanted);
             case BinaryExpression { IsArithmetic: false } comparison:

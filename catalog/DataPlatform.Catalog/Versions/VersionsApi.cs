@@ -1,8 +1,10 @@
 using DataPlatform.Catalog.Datasets;
+using DataPlatform.Catalog.Downloads;
 using DataPlatform.Catalog.Publishing;
+using DataPlatform.Catalog.Query;
+using DataPlatform.ServiceDefaults.ConsumerContext;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 
 namespace DataPlatform.Catalog.Versions;
 
@@ -64,12 +66,12 @@ public static class VersionsApi
     }
 
     static async Task<Results<Ok<RowsPage>, ProblemHttpResult>> RowsAsync(
-        string id, HttpContext context, DatasetStore store, RowReader rows, IOptions<CatalogOptions> options, CancellationToken cancellationToken,
+        string id, HttpContext context, DatasetStore store, QueryExecutor executor, CancellationToken cancellationToken,
         [FromQuery] int? version = null, [FromQuery] long offset = 0, [FromQuery] int limit = 100)
     {
-        if (offset < 0 || limit < 1 || limit > options.Value.MaxPageSize)
+        if (offset < 0 || limit < 1)
         {
-            return CallerAccess.BadPaging($"offset must be 0 or more, and limit between 1 and {options.Value.MaxPageSize}.");
+            return CallerAccess.BadPaging("offset must be 0 or more, and limit 1 or more.");
         }
 
         var dataset = await store.FindAsync(id, cancellationToken);
@@ -83,40 +85,71 @@ public static class VersionsApi
             return refused;
         }
 
-        string? table;
-        IReadOnlyList<DatasetColumn> columns;
-        long rowCount;
-        int served;
-        if (version is null || version == dataset.CurrentVersion)
+        DatasetVersion? found = null;
+        if (version is not null && version != dataset.CurrentVersion)
         {
-            (table, columns, rowCount, served) = (dataset.CurrentTable, dataset.Columns, dataset.RowCount, dataset.CurrentVersion);
-        }
-        else
-        {
-            var found = (await store.ListVersionsAsync(id, cancellationToken)).FirstOrDefault(v => v.Version == version);
+            found = (await store.ListVersionsAsync(id, cancellationToken)).FirstOrDefault(v => v.Version == version);
             if (found is null)
             {
                 return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, type: Contracts.Problems.ProblemTypes.NotFound,
                     title: "No such version", detail: $"Dataset '{id}' has no version {version}.");
             }
 
-            if (!found.Retained)
+            if (!found.Retained || found.TableName is null)
             {
                 return TypedResults.Problem(statusCode: StatusCodes.Status410Gone, type: CatalogProblems.VersionNotRetained,
                     title: "Version no longer retained", detail: $"Version {version} of '{id}' was dropped by the retention policy.");
             }
-
-            (table, columns, rowCount, served) = (found.TableName, found.Columns, found.RowCount, found.Version);
         }
 
-        if (table is null)
+        var queryable = found is null ? DownloadsApi.CurrentVersion(dataset) : DownloadsApi.Version(dataset, found);
+        if (queryable is null)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, type: Contracts.Problems.ProblemTypes.NotFound,
                 title: "Nothing published yet", detail: $"Dataset '{id}' has no published version yet.");
         }
 
-        var visible = columns.Where(c => !c.IsProtected || CallerAccess.SeesProtected(context, id)).ToList();
-        var page = await rows.ReadAsync(table, visible, offset, limit, cancellationToken);
-        return TypedResults.Ok(new RowsPage(id, served, rowCount, offset, limit, visible.Select(c => c.Name).ToList(), page));
+        // The rows in file order, read like every other read of rows: a plan run by the query executor, which owns the
+        // page limit, the statement timeout, the audit of restricted reads and the translation of errors.
+        var columns = found?.Columns ?? dataset.Columns;
+        var seesProtected = CallerAccess.SeesProtected(context, id);
+        var visible = columns.Select((c, i) => (Column: c, Queryable: queryable.Columns[i])).Where(c => seesProtected || !c.Column.IsProtected).ToList();
+        var plan = new QueryPlan(queryable)
+        {
+            Select = visible.Select(c => new Projection(c.Queryable.Name, new ColumnExpression(c.Queryable))).ToList(),
+            Skip = offset,
+            Take = limit,
+            Reader = new QueryReader(context.GetConsumer(), "rows", context.Request.Path + context.Request.QueryString),
+        };
+
+        QueryResult result;
+        try
+        {
+            result = await executor.ExecuteAsync(plan, cancellationToken);
+        }
+        catch (Exception e) when (QueryProblems.For(e) is { } problem)
+        {
+            return problem;
+        }
+
+        var page = result.Rows.Select(row =>
+        {
+            var values = new Dictionary<string, object?>(visible.Count);
+            for (var i = 0; i < visible.Count; i++)
+            {
+                values[visible[i].Column.Name] = JsonValue(row[i]);
+            }
+
+            return values;
+        }).ToList();
+        return TypedResults.Ok(new RowsPage(id, queryable.Version, queryable.RowCount, offset, limit, visible.Select(c => c.Column.Name).ToList(), page));
     }
+
+    /// <summary>Dates as ISO dates and datetimes as UTC instants, as this endpoint has always written them.</summary>
+    static object? JsonValue(object? value) => value switch
+    {
+        DateOnly date => date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+        DateTime time => new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)),
+        _ => value,
+    };
 }

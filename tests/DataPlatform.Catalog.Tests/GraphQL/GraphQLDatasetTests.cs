@@ -180,7 +180,8 @@ public abstract class GraphQLDatasetTests(PlatformFixture platform)
 
         var (_, body, _) = await GraphQLEndpointTests.PostAsync(client, $"{{ {Field(dataset)}(first: 10001) {{ nodes {{ code }} }} }}");
 
-        Assert.Contains("first must be between 0 and 10000", body.GetProperty("errors")[0].GetProperty("message").GetString());
+        Assert.Contains("at most 10000 rows", body.GetProperty("errors")[0].GetProperty("message").GetString());
+        Assert.Equal("PAGESIZE_LIMIT", body.GetProperty("errors")[0].GetProperty("extensions").GetProperty("code").GetString());
     }
 
     [Fact]

@@ -69,7 +69,9 @@ static class PeopleTable
     }
 
     public static QueryExecutor Executor(PlatformFixture platform, QueryOptions? options = null) =>
-        new(Database(platform), platform.Platform.Catalog!.Services.GetRequiredService<QueryConnections>(), Options.Create(options ?? new QueryOptions()));
+        new(Database(platform), platform.Platform.Catalog!.Services.GetRequiredService<QueryConnections>(), Options.Create(options ?? new QueryOptions()),
+            platform.Platform.Catalog!.Services.GetRequiredService<QueryAuditLog>(),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<QueryExecutor>.Instance);
 
     public static PlatformDatabase Database(PlatformFixture platform) =>
         platform.Platform.Catalog!.Services.GetRequiredService<PlatformDatabase>();

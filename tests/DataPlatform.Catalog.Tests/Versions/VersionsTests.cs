@@ -50,11 +50,22 @@ public abstract class VersionsTests(CatalogPlatformFixture platform)
     [Fact]
     public async Task Paging_outside_the_limits_is_a_problem()
     {
+        var id = CatalogTestData.NewId("paging");
+        using (var publisher = platform.Publisher())
+        {
+            await publisher.CreateAsync(id, CatalogTestData.Metadata());
+            await publisher.PublishOkAsync(id, "code,name\n01,Hà Nội\n");
+        }
+
         using var reader = platform.CreateGatewayClient();
 
-        using var response = await reader.GetAsync("/api/v1/datasets/don-vi-hanh-chinh-cap-tinh-2025/rows?limit=100000000");
+        using var tooMany = await reader.GetAsync($"/api/v1/datasets/{id}/rows?limit=100000000");
+        using var negative = await reader.GetAsync($"/api/v1/datasets/{id}/rows?offset=-1");
 
-        await response.ProblemAsync(400);
+        var problem = await tooMany.ProblemAsync(400);
+        Assert.Equal("PageSize", problem.GetProperty("limit").GetString());
+        Assert.Contains("at most 10000 rows", problem.GetProperty("detail").GetString());
+        await negative.ProblemAsync(400);
     }
 }
 
