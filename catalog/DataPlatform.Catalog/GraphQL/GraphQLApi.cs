@@ -107,6 +107,13 @@ public static partial class GraphQLApi
 
     static async Task<IResult> ExecuteAsync(HttpContext context, GraphQLRequest request, GraphQLSchemaProvider schemas, QueryOptions options, CancellationToken cancellationToken)
     {
+        if (!AcceptsJson(context.Request))
+        {
+            // GraphQL over HTTP: a client that accepts neither JSON media type cannot read any answer.
+            return TypedResults.Problem(statusCode: StatusCodes.Status406NotAcceptable, title: "Not acceptable",
+                detail: $"GraphQL answers in {GraphQLResponseJson} or application/json; the request's Accept header allows neither.");
+        }
+
         if (string.IsNullOrWhiteSpace(request.Query))
         {
             return RequestError(context, "The request has no query.");
@@ -212,6 +219,17 @@ public static partial class GraphQLApi
     {
         var result = new ExecutionResult { Errors = [new ExecutionError(message) { Code = code }] };
         return new GraphQLResult(result, status, Accepts(context.Request, GraphQLResponseJson) ? GraphQLResponseJson : "application/json");
+    }
+
+    /// <summary>True when the Accept header is absent or allows a JSON answer.</summary>
+    static bool AcceptsJson(HttpRequest request)
+    {
+        var accept = request.Headers.Accept.ToString();
+        return accept.Length == 0
+            || Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParseList(request.Headers.Accept, out var types) is false
+            || types.Any(t => t.Quality is not 0 && (t.MatchesAllTypes || t.MediaType.Equals("application/*", StringComparison.OrdinalIgnoreCase)
+                || t.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+                || t.MediaType.Equals(GraphQLResponseJson, StringComparison.OrdinalIgnoreCase)));
     }
 
     static bool Accepts(HttpRequest request, string mediaType) =>

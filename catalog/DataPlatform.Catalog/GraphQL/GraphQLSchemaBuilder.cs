@@ -160,7 +160,10 @@ sealed class GraphQLSchemaBuilder
 
     Connection Connect(QueryableDataset dataset, Dictionary<string, QueryableColumn> columns, IResolveFieldContext context)
     {
-        if (context.UserContext is GraphQLUserContext user && dataset.RefusalFor(user.Consumer) is { } refusal)
+        // Without the request's consumer nobody can say who reads, so the read is refused (fail closed) rather than
+        // allowed as if the check had passed.
+        var consumer = (context.UserContext as GraphQLUserContext)?.Consumer ?? DataPlatform.Contracts.ConsumerContext.ConsumerContext.Anonymous(null, DateTimeOffset.UnixEpoch);
+        if (dataset.RefusalFor(consumer) is { } refusal)
         {
             // The schema is shared by callers with the same dataset entitlements, so paid and registered datasets are
             // in it for everyone (as the catalog lists them); reading their rows is what needs the key or subscription.
@@ -286,7 +289,7 @@ sealed class GraphQLSchemaBuilder
                     Grouping = new Grouping(keys.Select(k => new Projection("key_" + k!.Name, new ColumnExpression(k))).ToList(), aggregates),
                     OrderBy = [],
                     After = null,
-                    Take = int.MaxValue - 1,
+                    Take = QueryPlan.AllGroups,
                     Reader = Reader(context, auditCounts: true),
                 };
                 var result = await Guard(() => _executor.ExecuteAsync(plan, context.CancellationToken));

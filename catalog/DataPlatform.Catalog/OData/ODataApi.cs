@@ -113,7 +113,7 @@ public static class ODataApi
             if (plan.IsGrouped)
             {
                 // Aggregations answer in one response, bounded by the group limit.
-                plan = plan with { Take = (int)(query.Top ?? int.MaxValue - 1) };
+                plan = plan with { Take = (int)Math.Min(query.Top ?? QueryPlan.AllGroups, QueryPlan.AllGroups) };
             }
             else
             {

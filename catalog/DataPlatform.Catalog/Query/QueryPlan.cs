@@ -21,6 +21,12 @@ sealed record QueryPlan(QueryableDataset Dataset)
     /// <summary>Rows to skip before the first returned one (only on the first page).</summary>
     public long Skip { get; init; }
 
+    /// <summary>
+    /// <see cref="Take"/> for an aggregation that answers whole: every group, up to the group limit, which the executor
+    /// enforces (one less than <see cref="int.MaxValue"/>, because the executor reads one more to detect the excess).
+    /// </summary>
+    public const int AllGroups = int.MaxValue - 1;
+
     /// <summary>The most rows to return.</summary>
     public int Take { get; init; } = 100;
 

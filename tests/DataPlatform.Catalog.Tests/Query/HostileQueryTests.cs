@@ -161,6 +161,28 @@ public abstract class HostileQueryTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task A_GraphQL_request_that_accepts_no_JSON_is_answered_406()
+    {
+        using var client = await GatewayWithWardsAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/graphql")
+        {
+            Content = new StringContent("{\"query\":\"{ __typename }\"}", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Accept.ParseAdd("application/xml");
+        using var json = new HttpRequestMessage(HttpMethod.Post, "/graphql")
+        {
+            Content = new StringContent("{\"query\":\"{ __typename }\"}", Encoding.UTF8, "application/json"),
+        };
+        json.Headers.Accept.ParseAdd("application/xml, application/json;q=0.5");
+
+        using var refused = await client.SendAsync(request);
+        using var answered = await client.SendAsync(json);
+
+        await refused.ProblemAsync(406);
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+    }
+
+    [Fact]
     public async Task Forged_paging_tokens_are_refused_whatever_they_hold()
     {
         using var client = await GatewayWithWardsAsync();
