@@ -38,7 +38,7 @@ sealed partial class DownloadPrebuilder(
             var plan = ExportRequests.Parse(view, []).Plan;
             foreach (var format in _formats)
             {
-                await files.GetAsync(version, view, plan, format, bom: true, cancellationToken);
+                await files.GetAsync(version, view, plan, format, bom: true, escapeFormulas: true, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.IO.Compression;
-using System.Runtime.CompilerServices;
 using DataPlatform.Catalog.Datasets;
 using DataPlatform.Catalog.Publishing;
 using DataPlatform.Catalog.Query;
@@ -21,12 +20,16 @@ namespace DataPlatform.Catalog.Downloads;
 /// </summary>
 public static partial class DownloadsApi
 {
+    /// <summary>The option that turns off the neutralising of formulas in CSV text cells, for programs that read the file.</summary>
+    const string EscapeFormulasOption = "escapeFormulas";
+
     public static IEndpointRouteBuilder MapDownloadsApi(this IEndpointRouteBuilder app)
     {
         app.MapMethods("/api/v1/datasets/{id}/download.{format}", [HttpMethods.Get, HttpMethods.Head], DownloadAsync)
             .WithTags("Downloads").WithName("DownloadDataset")
             .WithSummary("The dataset as csv, ndjson, json, parquet or xlsx (append .sha256 or .jws for the digest or signature of a whole version), " +
-                "with ?version=, $filter, $select or columns=, $orderby, and bom=false for CSV without a byte order mark.");
+                "with ?version=, $filter, $select or columns=, $orderby, bom=false for CSV without a byte order mark, and escapeFormulas=false for CSV " +
+                "text cells exactly as stored (by default a text cell starting with =, +, -, @, tab or CR gets a leading apostrophe).");
         app.MapGet("/.well-known/jwks.json", Jwks)
             .WithTags("Downloads").WithName("GetDownloadSigningKeys")
             .WithSummary("The public keys (JWKS, RFC 7517) that verify the detached ES256 signatures of downloads.");
@@ -45,10 +48,12 @@ public static partial class DownloadsApi
                 $"'{Truncate(format)}' is not a download format. Use download.csv, .ndjson, .json, .parquet or .xlsx; append .sha256 or .jws for a whole version's digest or signature.");
         }
 
-        var dataset = await store.FindAsync(id, cancellationToken);
+        // An id that cannot name a dataset (a path trick, a NUL, something very long) is looked up nowhere, and gets the
+        // same answer as an unknown one.
+        var dataset = MetadataRules.IsValidId(id) ? await store.FindAsync(id, cancellationToken) : null;
         if (dataset is null || !CallerAccess.Visibility(context).Sees(dataset))
         {
-            return CallerAccess.NotFound(id);
+            return CallerAccess.NotFound(Truncate(id));
         }
 
         if (CallerAccess.RequireRowAccess(context, dataset) is { } refused)
@@ -62,10 +67,17 @@ public static partial class DownloadsApi
             return problem;
         }
 
-        if (!TryBom(context.Request.Query["bom"].ToString(), out var bom))
+        if (!TryBoolean(context.Request.Query["bom"].ToString(), out var bom))
         {
             return Problem(StatusCodes.Status400BadRequest, CatalogProblems.InvalidQuery, "Invalid query",
-                "bom must be true or false: true (the default) starts a CSV with the UTF-8 byte order mark that Excel needs to show Vietnamese.");
+                "bom must be true or false: true (the default) starts a CSV with the UTF-8 byte order mark that Excel needs to show Vietnamese.", ("target", "bom"));
+        }
+
+        if (!TryBoolean(context.Request.Query[EscapeFormulasOption].ToString(), out var escapeFormulas))
+        {
+            return Problem(StatusCodes.Status400BadRequest, CatalogProblems.InvalidQuery, "Invalid query",
+                $"{EscapeFormulasOption} must be true or false: true (the default) puts an apostrophe before CSV text cells that a spreadsheet would run as formulas; false writes every cell as stored, for programs.",
+                ("target", EscapeFormulasOption));
         }
 
         var consumer = context.GetConsumer();
@@ -74,7 +86,7 @@ public static partial class DownloadsApi
         try
         {
             request = ExportRequests.Parse(view, context.Request.Query
-                .Where(q => q.Key is not ("version" or "bom" or "api_key"))
+                .Where(q => q.Key is not ("version" or "bom" or EscapeFormulasOption or "api_key"))
                 .Select(q => new KeyValuePair<string, string>(q.Key, q.Value.ToString())));
         }
         catch (QueryException e)
@@ -94,9 +106,11 @@ public static partial class DownloadsApi
         if (!request.Full)
         {
             // How many rows a filter lets through is known only once the export has run, so its audit entry is written
-            // when the export ends: finished, failed or abandoned, with the rows that were read for the client.
+            // then: before a spooled file is sent, or when a streamed export ends (finished, failed or abandoned), with
+            // the rows that were read for the client.
             Func<long, Task>? recordRows = audited ? rows => audit.RecordAsync(consumer, id, "download", query, rows, CancellationToken.None) : null;
-            return new StreamedExport(reader, request.Plan, downloadFormat, files.Settings(bom), $"{id}-v{view.Version}-export.{downloadFormat.Extension()}", open, recordRows);
+            return new StreamedExport(reader, request.Plan, downloadFormat, files.Settings(bom, escapeFormulas),
+                $"{id}-v{view.Version}-export.{downloadFormat.Extension()}", open, recordRows);
         }
 
         if (audited)
@@ -104,7 +118,7 @@ public static partial class DownloadsApi
             await audit.RecordAsync(consumer, id, "download", query, view.RowCount, cancellationToken);
         }
 
-        var file = await files.GetAsync(source, view, request.Plan, downloadFormat, bom, cancellationToken);
+        var file = await files.GetAsync(source, view, request.Plan, downloadFormat, bom, escapeFormulas, cancellationToken);
         context.Response.Headers.CacheControl = open ? "public, max-age=3600" : "private, max-age=3600";
         return companion switch
         {
@@ -152,14 +166,16 @@ public static partial class DownloadsApi
     static async Task<(QueryableDataset? Dataset, ProblemHttpResult? Problem)> VersionAsync(
         Dataset dataset, string requested, DatasetStore store, CancellationToken cancellationToken)
     {
-        if (requested.Length == 0 || (int.TryParse(requested, out var asked) && asked == dataset.CurrentVersion && dataset.CurrentTable is not null))
+        if (requested.Length == 0 || (!requested.AsSpan().ContainsAnyExceptInRange('0', '9') && int.TryParse(requested, out var asked)
+            && asked == dataset.CurrentVersion && dataset.CurrentTable is not null))
         {
             return CurrentVersion(dataset) is { } current
                 ? (current, null)
                 : (null, Problem(StatusCodes.Status404NotFound, ProblemTypes.NotFound, "Nothing published yet", $"Dataset '{dataset.Id}' has no published version yet."));
         }
 
-        if (!int.TryParse(requested, out var number) || number < 1)
+        // Digits only: int.TryParse also takes signs, spaces and trailing NULs ("1%00" would be version 1).
+        if (requested.AsSpan().ContainsAnyExceptInRange('0', '9') || !int.TryParse(requested, out var number) || number < 1)
         {
             return (null, Problem(StatusCodes.Status400BadRequest, CatalogProblems.InvalidQuery, "Invalid version",
                 $"version must be a version number (1, 2, …), not '{Truncate(requested)}'. GET /api/v1/datasets/{dataset.Id}/versions lists them."));
@@ -191,15 +207,16 @@ public static partial class DownloadsApi
 
     static string Title(Dataset dataset) => dataset.Metadata.Title.Vi ?? dataset.Metadata.Title.En ?? dataset.Id;
 
-    static bool TryBom(string value, out bool bom)
+    /// <summary>A boolean option whose default is true.</summary>
+    static bool TryBoolean(string value, out bool result)
     {
-        bom = true;
+        result = true;
         switch (value.ToLowerInvariant())
         {
             case "" or "true" or "1" or "yes":
                 return true;
             case "false" or "0" or "no":
-                bom = false;
+                result = false;
                 return true;
             default:
                 return false;
@@ -214,23 +231,79 @@ public static partial class DownloadsApi
 
     /// <summary>
     /// A filtered export, written while the rows are read. Text formats are compressed with br or gzip when the
-    /// client accepts it. Parquet's footer and statistics come at the end of the file, so a filtered Parquet export
-    /// is spooled to a temporary file on disk (never memory) and sent from there. When <paramref name="recordRows"/> is
-    /// given, it is called once the export ends, with the number of rows read for it.
+    /// client accepts it. Parquet's footer and statistics come at the end of the file, and SpreadCheetah's zip writer
+    /// writes synchronously, so filtered Parquet and XLSX exports are spooled to a temporary file on disk (never
+    /// memory) and sent from there. When <paramref name="recordRows"/> is given, it is called once with the number of
+    /// rows read for the export: for a spooled file before the file is sent, for a streamed one when it ends.
     /// </summary>
+    /// <remarks>
+    /// A 200 always carries a whole file in the promised format. The statement runs, and its first row is read,
+    /// before anything is sent, so a query that fails at once is a problem; a spooled file is sent only once it is
+    /// complete; and a text export that fails after its first bytes have left cuts the connection, so the client
+    /// sees a broken transfer rather than a short file that looks whole.
+    /// </remarks>
     sealed partial class StreamedExport(
         ExportReader reader, QueryPlan plan, DownloadFormat format, ExportSettings settings, string name, bool open, Func<long, Task>? recordRows) : IResult
     {
-        long _rows;
-
         public async Task ExecuteAsync(HttpContext context)
         {
-            var response = context.Response;
             var cancellationToken = context.RequestAborted;
+            var encoding = format.IsText() ? Negotiate(context.Request) : null;
+            if (HttpMethods.IsHead(context.Request.Method))
+            {
+                WriteHeaders(context.Response, encoding);
+                return;
+            }
+
+            ExportRows? rows = null;
+            try
+            {
+                rows = await reader.OpenAsync(plan, cancellationToken);
+                if (format.IsText())
+                {
+                    await StreamAsync(context, rows, encoding, cancellationToken);
+                }
+                else
+                {
+                    await SpoolAsync(context, rows, cancellationToken);
+                }
+            }
+            catch (Exception e) when (cancellationToken.IsCancellationRequested && e is OperationCanceledException or IOException or DbException)
+            {
+                // The client went away, which cancelled the statement: there is nobody left to answer.
+            }
+            catch (Exception e)
+            {
+                await FailAsync(context, e);
+            }
+            finally
+            {
+                if (rows is not null)
+                {
+                    await rows.DisposeAsync();
+                }
+
+                await RecordAsync(rows?.Count ?? 0);
+            }
+        }
+
+        bool _recorded;
+
+        /// <summary>Writes the export's audit entry, once.</summary>
+        async Task RecordAsync(long rows)
+        {
+            if (recordRows is not null && !_recorded)
+            {
+                _recorded = true;
+                await recordRows(rows);
+            }
+        }
+
+        void WriteHeaders(HttpResponse response, string? encoding)
+        {
             response.ContentType = format.MediaType();
             response.Headers.ContentDisposition = Disposition(name);
             response.Headers.CacheControl = open ? "public, max-age=60" : "private, no-store";
-            var encoding = format.IsText() ? Negotiate(context.Request) : null;
             if (format.IsText())
             {
                 response.Headers.Vary = "Accept-Encoding";
@@ -240,85 +313,70 @@ public static partial class DownloadsApi
             {
                 response.Headers.ContentEncoding = encoding;
             }
-
-            if (HttpMethods.IsHead(context.Request.Method))
-            {
-                return;
-            }
-
-            try
-            {
-                await WriteAsync(context, encoding, cancellationToken);
-            }
-            finally
-            {
-                if (recordRows is not null)
-                {
-                    await recordRows(_rows);
-                }
-            }
         }
 
-        async Task WriteAsync(HttpContext context, string? encoding, CancellationToken cancellationToken)
+        async Task StreamAsync(HttpContext context, ExportRows rows, string? encoding, CancellationToken cancellationToken)
         {
             var response = context.Response;
-            try
+            WriteHeaders(response, encoding);
+            await using var compressed = encoding switch
             {
-                if (format == DownloadFormat.Parquet)
-                {
-                    await SpoolAsync(context, cancellationToken);
-                    return;
-                }
-
-                await using var compressed = encoding switch
-                {
-                    "br" => new BrotliStream(response.Body, CompressionLevel.Fastest, leaveOpen: true),
-                    "gzip" => (Stream)new GZipStream(response.Body, CompressionLevel.Fastest, leaveOpen: true),
-                    _ => null,
-                };
-                await ExportWriters.WriteAsync(format, Rows(), compressed ?? response.Body, settings, cancellationToken);
-            }
-            catch (Exception e) when (e is QueryException or DbException && !response.HasStarted)
-            {
-                response.Headers.Remove(HeaderNames.ContentEncoding);
-                response.Headers.Remove(HeaderNames.ContentDisposition);
-                await Problem(StatusCodes.Status400BadRequest, CatalogProblems.InvalidQuery, "The export cannot be evaluated", e is QueryException ? e.Message :
-                    "The filter cannot be evaluated over this data (for example a division by zero or an overflow).").ExecuteAsync(context);
-            }
-            catch (Exception e) when (e is QueryException or DbException)
-            {
-                // Rows are already on their way: cut the connection so the client sees a broken transfer, not a short file.
-                LogAborted(context.RequestServices.GetRequiredService<ILogger<StreamedExport>>(), e.GetType().Name);
-                context.Abort();
-            }
+                "br" => new BrotliStream(response.Body, CompressionLevel.Fastest, leaveOpen: true),
+                "gzip" => (Stream)new GZipStream(response.Body, CompressionLevel.Fastest, leaveOpen: true),
+                _ => null,
+            };
+            await ExportWriters.WriteAsync(format, rows, compressed ?? response.Body, settings, cancellationToken);
         }
 
-        async Task SpoolAsync(HttpContext context, CancellationToken cancellationToken)
+        async Task SpoolAsync(HttpContext context, ExportRows rows, CancellationToken cancellationToken)
         {
             var spool = context.RequestServices.GetRequiredService<DownloadPaths>().Spool;
             Directory.CreateDirectory(spool);
-            await using var file = new FileStream(Path.Combine(spool, Guid.NewGuid().ToString("N") + ".parquet"), FileMode.CreateNew, FileAccess.ReadWrite,
-                FileShare.None, 1 << 16, FileOptions.Asynchronous | FileOptions.DeleteOnClose);
-            await ExportWriters.WriteAsync(format, Rows(), file, settings, cancellationToken);
+            await using var file = new FileStream(Path.Combine(spool, Guid.NewGuid().ToString("N") + "." + format.Extension()), FileMode.CreateNew,
+                FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+            await ExportWriters.WriteAsync(format, rows, file, settings, cancellationToken);
+            await file.FlushAsync(cancellationToken);
+
+            // Every row is read: the audit entry is written before any of them leaves, as for the query front doors.
+            await RecordAsync(rows.Count);
+
+            // The file is complete: only now is the client told it gets one.
+            WriteHeaders(context.Response, encoding: null);
             context.Response.ContentLength = file.Length;
             file.Position = 0;
             await file.CopyToAsync(context.Response.Body, cancellationToken);
         }
 
-        /// <summary>The export's rows, counted as the writer takes them.</summary>
-        ExportRows Rows()
+        /// <summary>A problem when nothing has been sent yet; otherwise the connection is cut, so that no 200 ends cleanly.</summary>
+        static async Task FailAsync(HttpContext context, Exception e)
         {
-            var rows = reader.Open(plan);
-            return rows with { Rows = CountAsync(rows.Rows) };
-        }
-
-        async IAsyncEnumerable<object?[]> CountAsync(IAsyncEnumerable<object?[]> rows, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-        {
-            await foreach (var row in rows.WithCancellation(cancellationToken))
+            var response = context.Response;
+            var logger = context.RequestServices.GetRequiredService<ILogger<StreamedExport>>();
+            if (response.HasStarted)
             {
-                _rows++;
-                yield return row;
+                LogAborted(logger, e.GetType().Name, e.Message);
+                context.Abort();
+                return;
             }
+
+            response.Clear();
+            var problem = e switch
+            {
+                QueryException query => Problem(StatusCodes.Status400BadRequest, CatalogProblems.InvalidQuery, "The export cannot be evaluated", query.Message,
+                    ("target", query.Target)),
+                QueryLimitException limit => Problem(StatusCodes.Status400BadRequest, CatalogProblems.InvalidQuery, "The export exceeds a limit", limit.Message,
+                    ("limit", limit.Limit.ToString())),
+                _ => null,
+            };
+            if (problem is null)
+            {
+                // Not the caller's doing: logged in full here, and answered without the engine's words.
+                LogFailed(logger, e);
+                problem = TypedResults.Problem(statusCode: StatusCodes.Status500InternalServerError, title: "The export failed",
+                    detail: "The export failed on the server before it was sent. Try again later; the failure was logged.");
+            }
+
+            await problem.ExecuteAsync(context);
         }
 
         static string? Negotiate(HttpRequest request)
@@ -331,8 +389,11 @@ public static partial class DownloadsApi
             return br > 0 && br >= gzip ? "br" : gzip > 0 ? "gzip" : null;
         }
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "An export failed after it started ({Error}); the connection was cut")]
-        static partial void LogAborted(ILogger logger, string error);
+        [LoggerMessage(Level = LogLevel.Warning, Message = "An export failed after it started ({Error}: {Reason}); the connection was cut")]
+        static partial void LogAborted(ILogger logger, string error, string reason);
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "An export failed before it was sent")]
+        static partial void LogFailed(ILogger logger, Exception exception);
     }
 }
 

@@ -1,63 +1,88 @@
 using System.Runtime.CompilerServices;
 using DataPlatform.Catalog.Query;
-using DataPlatform.ServiceDefaults.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace DataPlatform.Catalog.Downloads;
 
-/// <summary>The columns of an export and its rows, read one at a time as the writer asks for them.</summary>
-sealed record ExportRows(IReadOnlyList<OutputColumn> Columns, IAsyncEnumerable<object?[]> Rows);
-
 /// <summary>
-/// Runs a query plan for an export: the same translator as OData and GraphQL, but the rows stream from the
-/// database reader to the file writer instead of being collected into a page. Neither driver buffers the result:
-/// SQLite steps the statement row by row and Npgsql reads the socket as rows are consumed. Disposing the
-/// enumeration (a finished export, or a client that went away) closes the reader and returns the connection.
+/// The columns of a running export and its rows, read one at a time as the writer asks for them. Dispose it to stop
+/// the statement and return its connection (a finished export, a failed one, or a client that went away).
 /// </summary>
-sealed class ExportReader(PlatformDatabase database)
+sealed class ExportRows : IAsyncDisposable
 {
-    readonly SqlDialect _dialect = SqlDialect.For(database.Provider);
+    readonly QueryRowStream _stream;
+    readonly object?[]? _first;
 
-    public ExportRows Open(QueryPlan plan)
+    internal ExportRows(QueryRowStream stream, object?[]? first)
     {
-        var statement = SqlTranslator.Translate(plan, _dialect);
-        return new ExportRows(statement.Outputs, ReadAsync(statement, CancellationToken.None));
+        _stream = stream;
+        _first = first;
+        Rows = ReadAsync();
     }
 
-    async IAsyncEnumerable<object?[]> ReadAsync(SqlStatement statement, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>The output columns, in the order of each row's values.</summary>
+    public IReadOnlyList<OutputColumn> Columns => _stream.Columns;
+
+    /// <summary>The rows; enumerate them once.</summary>
+    public IAsyncEnumerable<object?[]> Rows { get; }
+
+    /// <summary>The rows handed to the writer so far: what the export carried, for the audit log.</summary>
+    public long Count { get; private set; }
+
+    async IAsyncEnumerable<object?[]> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        if (connection is SqliteConnection sqlite)
+        if (_first is null)
         {
-            // The same functions QueryExecutor registers: SQLite's lower() and upper() know only ASCII, and $search folds.
-            sqlite.CreateFunction("dp_lower", (string? s) => s?.ToLowerInvariant(), isDeterministic: true);
-            sqlite.CreateFunction("dp_upper", (string? s) => s?.ToUpperInvariant(), isDeterministic: true);
-            sqlite.CreateFunction("dp_fold", (string? s) => TextFolding.Fold(s), isDeterministic: true);
+            yield break;
         }
 
-        await using var command = connection.CreateCommand();
-        command.CommandText = statement.Text;
-        // An export may legitimately run for minutes; a client that leaves cancels it instead.
-        command.CommandTimeout = 0;
-        foreach (var (name, value) in statement.Parameters)
+        Count++;
+        yield return _first;
+        while (await _stream.ReadAsync())
         {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value;
-            command.Parameters.Add(parameter);
+            cancellationToken.ThrowIfCancellationRequested();
+            Count++;
+            yield return ExportReader.Read(_stream);
+        }
+    }
+
+    public ValueTask DisposeAsync() => _stream.DisposeAsync();
+}
+
+/// <summary>
+/// Runs a query plan for an export through the query executor, like every other read of rows: the same connection
+/// pool, SQLite functions and translation of errors, with the export timeout instead of the statement
+/// timeout. The rows stream from the database reader to the file writer instead of being collected into a page:
+/// neither driver buffers the result (SQLite steps the statement row by row, Npgsql reads the socket as rows are
+/// consumed).
+/// </summary>
+sealed class ExportReader(QueryExecutor executor)
+{
+    /// <summary>
+    /// Starts the export and reads its first row, so that a query that cannot run, or fails on its first row, fails
+    /// here, before a writer has sent anything to the client.
+    /// </summary>
+    public async Task<ExportRows> OpenAsync(QueryPlan plan, CancellationToken cancellationToken)
+    {
+        var stream = await executor.ExportAsync(plan, cancellationToken);
+        try
+        {
+            return new ExportRows(stream, await stream.ReadAsync() ? Read(stream) : null);
+        }
+        catch
+        {
+            await stream.DisposeAsync();
+            throw;
+        }
+    }
+
+    internal static object?[] Read(QueryRowStream stream)
+    {
+        var row = new object?[stream.Columns.Count];
+        for (var i = 0; i < row.Length; i++)
+        {
+            row[i] = stream.Dialect.Read(stream.Reader, i, stream.Columns[i].Type);
         }
 
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var outputs = statement.Outputs;
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var row = new object?[outputs.Count];
-            for (var i = 0; i < row.Length; i++)
-            {
-                row[i] = _dialect.ReadValue(reader.GetValue(i), outputs[i].Type);
-            }
-
-            yield return row;
-        }
+        return row;
     }
 }

@@ -9,9 +9,10 @@ namespace DataPlatform.Catalog.Downloads;
 
 /// <summary>How one export is written.</summary>
 /// <param name="Bom">For CSV: start with the UTF-8 byte order mark, which Excel needs to read the file as UTF-8.</param>
+/// <param name="EscapeFormulas">For CSV: neutralise text cells that a spreadsheet would run as formulas (<see cref="CsvFormulas"/>).</param>
 /// <param name="XlsxRowsPerSheet">Data rows per XLSX worksheet.</param>
 /// <param name="ParquetRowGroupSize">Rows per Parquet row group.</param>
-sealed record ExportSettings(bool Bom, int XlsxRowsPerSheet, int ParquetRowGroupSize);
+sealed record ExportSettings(bool Bom, bool EscapeFormulas, int XlsxRowsPerSheet, int ParquetRowGroupSize);
 
 /// <summary>Writes an export in one of the formats to a stream, asynchronously and row by row.</summary>
 static class ExportWriters
@@ -21,7 +22,7 @@ static class ExportWriters
 
     public static Task WriteAsync(DownloadFormat format, ExportRows rows, Stream output, ExportSettings settings, CancellationToken cancellationToken) => format switch
     {
-        DownloadFormat.Csv => WriteCsvAsync(rows, output, settings.Bom, cancellationToken),
+        DownloadFormat.Csv => WriteCsvAsync(rows, output, settings.Bom, settings.EscapeFormulas, cancellationToken),
         DownloadFormat.Ndjson => WriteJsonAsync(rows, output, lines: true, cancellationToken),
         DownloadFormat.Json => WriteJsonAsync(rows, output, lines: false, cancellationToken),
         DownloadFormat.Parquet => ParquetExport.WriteAsync(rows, output, settings.ParquetRowGroupSize, cancellationToken),
@@ -33,7 +34,7 @@ static class ExportWriters
     /// quotes doubled. Written by hand over a pipe rather than with Sep's writer because Sep writes synchronously to a
     /// TextWriter, and a response body must be written asynchronously.
     /// </summary>
-    static async Task WriteCsvAsync(ExportRows rows, Stream output, bool bom, CancellationToken cancellationToken)
+    static async Task WriteCsvAsync(ExportRows rows, Stream output, bool bom, bool escapeFormulas, CancellationToken cancellationToken)
     {
         var pipe = PipeWriter.Create(output, new StreamPipeWriterOptions(minimumBufferSize: FlushThreshold, leaveOpen: true));
         long pending = 0;
@@ -44,7 +45,8 @@ static class ExportWriters
 
         for (var i = 0; i < rows.Columns.Count; i++)
         {
-            pending += WriteCsvField(pipe, i == 0 ? null : ",", rows.Columns[i].Name);
+            var name = rows.Columns[i].Name;
+            pending += WriteCsvField(pipe, i == 0 ? null : ",", escapeFormulas ? CsvFormulas.Neutralise(name) : name);
         }
 
         pending += WriteBytes(pipe, "\r\n"u8);
@@ -52,7 +54,10 @@ static class ExportWriters
         {
             for (var i = 0; i < row.Length; i++)
             {
-                pending += WriteCsvField(pipe, i == 0 ? null : ",", ExportValues.Text(row[i]));
+                // Only text is neutralised: a number, date or boolean is written by the platform, never by a publisher's
+                // string, and a negative number must stay a number.
+                var text = row[i] is string s && escapeFormulas ? CsvFormulas.Neutralise(s) : ExportValues.Text(row[i]);
+                pending += WriteCsvField(pipe, i == 0 ? null : ",", text);
             }
 
             pending += WriteBytes(pipe, "\r\n"u8);
@@ -165,6 +170,37 @@ static class ExportWriters
         }
 
         await pipe.CompleteAsync();
+    }
+}
+
+/// <summary>
+/// Defence against CSV (formula) injection, as OWASP advises: a spreadsheet that opens a CSV runs a cell beginning
+/// with <c>=</c>, <c>+</c>, <c>-</c> or <c>@</c> as a formula (so <c>=HYPERLINK(…)</c> in a published text column would
+/// become a live link or worse), and a leading tab or carriage return can hide such a cell. A text cell that begins
+/// with one of those characters gets a leading apostrophe, which spreadsheets read as "this is text". A text cell
+/// that is entirely a plain number (<c>-12.5</c>, <c>+84912345678</c>) is left alone: it cannot call anything, and
+/// changing it would only damage the data.
+/// </summary>
+static class CsvFormulas
+{
+    static readonly SearchValues<char> _triggers = SearchValues.Create("=+-@\t\r");
+
+    public static string Neutralise(string value) =>
+        value.Length > 0 && _triggers.Contains(value[0]) && !IsPlainNumber(value) ? "'" + value : value;
+
+    /// <summary>An optional sign, digits, and optionally a point and more digits; nothing else, no exponent.</summary>
+    static bool IsPlainNumber(ReadOnlySpan<char> value)
+    {
+        if (value.Length > 0 && value[0] is '+' or '-')
+        {
+            value = value[1..];
+        }
+
+        var point = value.IndexOf('.');
+        var whole = point < 0 ? value : value[..point];
+        var fraction = point < 0 ? "" : value[(point + 1)..];
+        return whole.Length > 0 && !whole.ContainsAnyExceptInRange('0', '9')
+            && (point < 0 || (fraction.Length > 0 && !fraction.ContainsAnyExceptInRange('0', '9')));
     }
 }
 

@@ -13,10 +13,17 @@ namespace DataPlatform.Catalog.Downloads;
 /// <param name="Full">True for the view with personal and sensitive columns, which only entitled callers get.</param>
 /// <param name="Format">The format.</param>
 /// <param name="Bom">For CSV, whether the file starts with a byte order mark.</param>
-sealed record FileKey(string DatasetId, int Version, string Table, bool Full, DownloadFormat Format, bool Bom)
+/// <param name="EscapeFormulas">For CSV, whether text cells that spreadsheets would run as formulas are neutralised.</param>
+sealed record FileKey(string DatasetId, int Version, string Table, bool Full, DownloadFormat Format, bool Bom, bool EscapeFormulas)
 {
-    /// <summary>The path under the downloads root, with forward slashes, as the gateway is handed it.</summary>
-    public string RelativePath => $"{Table}/{(Full ? "full" : "public")}/data{(Format == DownloadFormat.Csv && !Bom ? "-nobom" : "")}.{Format.Extension()}";
+    /// <summary>
+    /// The path under the downloads root, with forward slashes, as the gateway is handed it. Each CSV variant is a
+    /// file of its own, with its own digest and signature. The raw CSV keeps the name CSV files had before formulas
+    /// were neutralised (<c>data.csv</c>), so a file cached then is still the right one for what it holds.
+    /// </summary>
+    public string RelativePath => $"{Table}/{(Full ? "full" : "public")}/data{Variant}.{Format.Extension()}";
+
+    string Variant => Format != DownloadFormat.Csv ? "" : (EscapeFormulas ? "-escaped" : "") + (Bom ? "" : "-nobom");
 
     /// <summary>The name clients save the file as.</summary>
     public string DownloadName => $"{DatasetId}-v{Version}.{Format.Extension()}";

@@ -143,6 +143,19 @@ sealed partial class QueryExecutor(
     }
 
     /// <summary>
+    /// Starts a download export: the plan's whole result, rows or groups, read a row at a time under the export
+    /// timeout (<see cref="QueryOptions.ExportTimeoutSeconds"/>) instead of the statement timeout, with no page and no
+    /// group limit, because the result goes to a file rather than into memory. Errors are translated as for
+    /// queries; the caller disposes the stream.
+    /// </summary>
+    public async Task<QueryRowStream> ExportAsync(QueryPlan plan, CancellationToken cancellationToken)
+    {
+        var statement = SqlTranslator.Translate(plan with { Take = Math.Max(plan.Take, 0) }, _dialect);
+        // The statement asks for exactly the plan's rows, so the stream never reaches its limit and reads no position.
+        return new QueryRowStream(await OpenAsync(statement, cancellationToken, _options.ExportTimeoutSeconds), int.MaxValue);
+    }
+
+    /// <summary>
     /// The number of rows (or groups) the plan matches. An unfiltered row count is the version's stored row count,
     /// which costs nothing.
     /// </summary>
@@ -208,10 +221,11 @@ sealed partial class QueryExecutor(
         return new KeysetPosition(keys, Convert.ToInt64(reader.GetValue(outputs + keys.Length)));
     }
 
-    async Task<OpenStatement> OpenAsync(SqlStatement statement, CancellationToken cancellationToken)
+    async Task<OpenStatement> OpenAsync(SqlStatement statement, CancellationToken cancellationToken, int? exportTimeoutSeconds = null)
     {
+        var seconds = exportTimeoutSeconds ?? _options.StatementTimeoutSeconds;
         var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(_options.StatementTimeoutSeconds));
+        timeout.CancelAfter(TimeSpan.FromSeconds(seconds));
         for (var attempt = 1; ; attempt++)
         {
             DbConnection? connection = null;
@@ -223,7 +237,7 @@ sealed partial class QueryExecutor(
                 interrupt = connection is SqliteConnection sqlite ? PrepareSqlite(sqlite, timeout.Token) : default;
                 command = connection.CreateCommand();
                 command.CommandText = statement.Text;
-                command.CommandTimeout = _options.StatementTimeoutSeconds;
+                command.CommandTimeout = seconds;
                 foreach (var (name, value) in statement.Parameters)
                 {
                     var parameter = command.CreateParameter();
@@ -233,7 +247,7 @@ sealed partial class QueryExecutor(
                 }
 
                 var reader = await command.ExecuteReaderAsync(timeout.Token);
-                return new OpenStatement(this, statement, connection, command, reader, interrupt, timeout, cancellationToken);
+                return new OpenStatement(this, statement, connection, command, reader, interrupt, timeout, cancellationToken, exportTimeoutSeconds);
             }
             catch (Exception e)
             {
@@ -254,7 +268,7 @@ sealed partial class QueryExecutor(
                     continue;
                 }
 
-                var translated = Translate(e, timeout.IsCancellationRequested, cancellationToken);
+                var translated = Translate(e, timeout.IsCancellationRequested, cancellationToken, exportTimeoutSeconds);
                 timeout.Dispose();
                 if (translated is not null)
                 {
@@ -266,13 +280,17 @@ sealed partial class QueryExecutor(
         }
     }
 
-    /// <summary>The query error a database failure means for the caller, or <c>null</c> when it is not one.</summary>
-    Exception? Translate(Exception e, bool timedOut, CancellationToken cancellationToken)
+    /// <summary>
+    /// The query error a database failure means for the caller, or <c>null</c> when it is not one;
+    /// <paramref name="exportTimeoutSeconds"/> is set for an export, which has a timeout of its own.
+    /// </summary>
+    Exception? Translate(Exception e, bool timedOut, CancellationToken cancellationToken, int? exportTimeoutSeconds = null)
     {
         if (!cancellationToken.IsCancellationRequested && IsTimeout(e, timedOut))
         {
-            return new QueryLimitException(QueryLimit.Timeout,
-                $"The query ran longer than the statement timeout of {_options.StatementTimeoutSeconds} s and was stopped. Narrow the filter or ask for fewer rows.");
+            return new QueryLimitException(QueryLimit.Timeout, exportTimeoutSeconds is { } export
+                ? $"The export ran longer than the export timeout of {export} s and was stopped. Narrow the filter or ask for fewer rows or columns."
+                : $"The query ran longer than the statement timeout of {_options.StatementTimeoutSeconds} s and was stopped. Narrow the filter or ask for fewer rows.");
         }
 
         switch (e)
@@ -331,7 +349,7 @@ sealed partial class QueryExecutor(
     /// </summary>
     internal sealed class OpenStatement(
         QueryExecutor executor, SqlStatement statement, DbConnection connection, DbCommand command, DbDataReader reader,
-        CancellationTokenRegistration interrupt, CancellationTokenSource timeout, CancellationToken cancellationToken) : IAsyncDisposable
+        CancellationTokenRegistration interrupt, CancellationTokenSource timeout, CancellationToken cancellationToken, int? exportTimeoutSeconds) : IAsyncDisposable
     {
         public SqlStatement Statement => statement;
 
@@ -347,7 +365,7 @@ sealed partial class QueryExecutor(
             {
                 return await reader.ReadAsync(timeout.Token);
             }
-            catch (Exception e) when (executor.Translate(e, timeout.IsCancellationRequested, cancellationToken) is { } translated)
+            catch (Exception e) when (executor.Translate(e, timeout.IsCancellationRequested, cancellationToken, exportTimeoutSeconds) is { } translated)
             {
                 throw translated;
             }

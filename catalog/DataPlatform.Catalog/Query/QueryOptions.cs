@@ -27,6 +27,15 @@ public sealed class QueryOptions
     public int StatementTimeoutSeconds { get; set; } = 30;
 
     /// <summary>
+    /// How long the statement of one download export may run, from its start to its last row, before it is stopped.
+    /// Exports legitimately read a whole version for minutes (a file written as it is read, or a cached file built
+    /// for everyone), so they get a limit of their own rather than the statement timeout; a client that goes away
+    /// stops its export at once, whatever this says.
+    /// </summary>
+    [Range(1, 86_400)]
+    public int ExportTimeoutSeconds { get; set; } = 600;
+
+    /// <summary>
     /// On PostgreSQL, how many distinct statements each pooled query connection keeps prepared (Npgsql's
     /// <c>Max Auto Prepare</c>): a statement is prepared once it has run a few times on a connection, and the least
     /// recently used one makes room for a new one. Repeated queries then skip parsing and planning. 0 turns it off.

@@ -32,7 +32,7 @@ public abstract class PrebuiltDownloadTests(CatalogPlatformFixture platform)
     {
         var downloads = Path.Combine(platform.DataDirectory, "downloads");
         return Directory.Exists(downloads)
-            ? Directory.GetFiles(downloads, "data.csv.sha256", SearchOption.AllDirectories)
+            ? Directory.GetFiles(downloads, "data-escaped.csv.sha256", SearchOption.AllDirectories)
                 .Where(f => File.ReadAllText(f).Contains($"{id}-v1.csv", StringComparison.Ordinal))
                 .Select(f => f[..^".sha256".Length])
                 .SingleOrDefault(File.Exists)
