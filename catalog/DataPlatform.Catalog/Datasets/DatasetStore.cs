@@ -187,7 +187,7 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
         var where = new List<string>();
         var parameters = new List<(string, object?)>();
         AddVisibility(where, parameters, visibility);
-        var folded = TextFolding.Fold(query.Text);
+        var folded = TextFolding.FoldForSearch(query.Text);
         var terms = folded.Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(16).ToArray();
         // Every term must match somewhere; the rank then weighs where: the title counts most, then keywords
         // and themes, then descriptions and publishers, and the whole query found as a phrase in the title
@@ -338,9 +338,9 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
     /// matched: titles, then keywords and themes, then descriptions and publisher names.
     /// </summary>
     internal static string SearchText(DatasetMetadata metadata) => string.Join(" | ",
-        TextFolding.Fold(metadata.Title.Vi + " " + metadata.Title.En),
-        TextFolding.Fold(string.Join(" ", metadata.Keywords.Concat(metadata.Themes))),
-        TextFolding.Fold(string.Join(" ", metadata.Description.Vi, metadata.Description.En, metadata.Publisher.Name, metadata.Publisher.NameEn)));
+        TextFolding.FoldForSearch(metadata.Title.Vi + " " + metadata.Title.En),
+        TextFolding.FoldForSearch(string.Join(" ", metadata.Keywords.Concat(metadata.Themes))),
+        TextFolding.FoldForSearch(string.Join(" ", metadata.Description.Vi, metadata.Description.En, metadata.Publisher.Name, metadata.Publisher.NameEn)));
 
     /// <summary>
     /// Rewrites the search text of every dataset whose text differs from what <see cref="SearchText"/> builds
