@@ -59,6 +59,13 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
     /// <summary>The dataset with <paramref name="id"/>, or <c>null</c>.</summary>
     public async Task<Dataset?> FindAsync(string id, CancellationToken cancellationToken)
     {
+        // An id that no dataset can have is not looked up: every reader answers it as an unknown id, and text the
+        // database would refuse as an error (PostgreSQL takes no NUL character) never reaches it.
+        if (!MetadataRules.IsValidId(id))
+        {
+            return null;
+        }
+
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         return await FindAsync(connection, null, id, cancellationToken);
     }
