@@ -123,6 +123,8 @@ public static class PlatformLauncher
 /// <summary>The platform as started by <see cref="PlatformLauncher"/>; disposing it stops everything.</summary>
 public sealed class RunningPlatform(PlatformOptions options) : IAsyncDisposable
 {
+    int _disposed;
+
     /// <summary>The options the platform started with, before the launcher filled in addresses.</summary>
     public PlatformOptions Options { get; } = options;
 
@@ -164,11 +166,9 @@ public sealed class RunningPlatform(PlatformOptions options) : IAsyncDisposable
     };
 
     /// <summary>The services this platform hosts, by name, in the order they stop: the gateway first.</summary>
-    public IReadOnlyList<(string Name, WebApplication App)> Services =>
+    public IReadOnlyList<(string Name, WebApplication App)> Hosts =>
         new (string Name, WebApplication? App)[] { ("gateway", Gateway), ("catalog", Catalog), ("billing", Billing) }
             .Where(s => s.App is not null).Select(s => (s.Name, s.App!)).ToList();
-
-    int _disposed;
 
     /// <summary>
     /// Completes when the platform should stop: when <paramref name="stopRequested"/> is cancelled (Ctrl+C), or
@@ -178,7 +178,7 @@ public sealed class RunningPlatform(PlatformOptions options) : IAsyncDisposable
     {
         var requested = new TaskCompletionSource<PlatformStop>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var registration = stopRequested.Register(() => requested.TrySetResult(PlatformStop.AsRequested));
-        var watches = Services.Select(service => StoppedOnItsOwnAsync(service.Name, service.App)).Prepend(requested.Task);
+        var watches = Hosts.Select(service => StoppedOnItsOwnAsync(service.Name, service.App)).Prepend(requested.Task);
         return await await Task.WhenAny(watches);
     }
 
@@ -214,7 +214,7 @@ public sealed class RunningPlatform(PlatformOptions options) : IAsyncDisposable
         }
 
         var errors = new List<Exception>();
-        foreach (var (_, app) in Services)
+        foreach (var (_, app) in Hosts)
         {
             try
             {

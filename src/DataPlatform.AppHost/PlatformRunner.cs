@@ -85,7 +85,7 @@ public static class PlatformRunner
     static string ServiceOf(RunningPlatform platform, Exception? exception)
     {
         var stack = exception?.ToString() ?? "";
-        var found = platform.Services
+        var found = platform.Hosts
             .Select(s => (s.Name, At: stack.IndexOf(s.App.Environment.ApplicationName + ".", StringComparison.Ordinal)))
             .Where(s => s.At >= 0).OrderBy(s => s.At).Select(s => s.Name).FirstOrDefault();
         return found is null ? "one of the services" : $"the {found} service";

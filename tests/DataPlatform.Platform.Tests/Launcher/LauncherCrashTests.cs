@@ -63,7 +63,7 @@ public sealed class LauncherCrashTests : IDisposable
     }
 
     static Dictionary<string, IHostApplicationLifetime> Lifetimes(RunningPlatform platform) =>
-        platform.Services.ToDictionary(s => s.Name, s => s.App.Services.GetRequiredService<IHostApplicationLifetime>());
+        platform.Hosts.ToDictionary(s => s.Name, s => s.App.Services.GetRequiredService<IHostApplicationLifetime>());
 
     public void Dispose()
     {
