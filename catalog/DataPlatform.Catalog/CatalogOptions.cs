@@ -15,6 +15,15 @@ public sealed class CatalogOptions
     [Range(1, 1000)]
     public int MaxReportedErrors { get; set; } = 20;
 
+    /// <summary>
+    /// The most columns a published file may have. Each version is one table with one hidden column (the row
+    /// number) besides the file's, and PostgreSQL allows 1600 columns a table (SQLite 2000 by default), so the
+    /// setting stops at 1599. The default stays well below: PostgreSQL also refuses a row wider than one 8 kB
+    /// page, which a thousand typed columns approach.
+    /// </summary>
+    [Range(1, 1599)]
+    public int MaxColumns { get; set; } = 1000;
+
     /// <summary>How many versions keep their rows; older versions' tables are dropped.</summary>
     [Range(1, 1000)]
     public int RetainedVersions { get; set; } = 5;

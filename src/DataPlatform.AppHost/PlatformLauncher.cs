@@ -59,8 +59,8 @@ public static class PlatformLauncher
                 overrides["DataPlatform:BillingUrl"] = "http://127.0.0.1:0";
             }
 
-            running.Catalog = CatalogHost.Build(args, builder => builder.Configuration.AddInMemoryCollection(overrides));
-            running.Billing = BillingHost.Build(args, builder => builder.Configuration.AddInMemoryCollection(overrides));
+            running.Catalog = CatalogHost.Build(args, builder => Configure(builder, overrides));
+            running.Billing = BillingHost.Build(args, builder => Configure(builder, overrides));
             await Task.WhenAll(running.Catalog.StartAsync(cancellationToken), running.Billing.StartAsync(cancellationToken));
 
             running.CatalogUrl = ListeningAddress(running.Catalog);
@@ -68,7 +68,7 @@ public static class PlatformLauncher
             overrides["DataPlatform:CatalogUrl"] = running.CatalogUrl;
             overrides["DataPlatform:BillingUrl"] = running.BillingUrl;
 
-            running.Gateway = GatewayHost.Build(args, builder => builder.Configuration.AddInMemoryCollection(overrides));
+            running.Gateway = GatewayHost.Build(args, builder => Configure(builder, overrides));
             await running.Gateway.StartAsync(cancellationToken);
             running.GatewayUrl = ListeningAddress(running.Gateway);
             running.RedisConnectionString = overrides.TryGetValue("DataPlatform:Redis", out var r) && r is not null ? r : options.Redis!;
@@ -105,6 +105,17 @@ public static class PlatformLauncher
         }
     }
 
+    /// <summary>
+    /// Gives a hosted service the launcher's settings, and leaves Ctrl+C and SIGTERM to the launcher: a host's own
+    /// console lifetime would stop that host by itself, and the launcher could not tell a stop that was asked for
+    /// from a service that stopped on its own.
+    /// </summary>
+    static void Configure(WebApplicationBuilder builder, Dictionary<string, string?> overrides)
+    {
+        builder.Configuration.AddInMemoryCollection(overrides);
+        builder.Services.AddSingleton<IHostLifetime, LauncherHostLifetime>();
+    }
+
     static string ListeningAddress(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 }
@@ -112,6 +123,8 @@ public static class PlatformLauncher
 /// <summary>The platform as started by <see cref="PlatformLauncher"/>; disposing it stops everything.</summary>
 public sealed class RunningPlatform(PlatformOptions options) : IAsyncDisposable
 {
+    int _disposed;
+
     /// <summary>The options the platform started with, before the launcher filled in addresses.</summary>
     public PlatformOptions Options { get; } = options;
 
@@ -152,26 +165,81 @@ public sealed class RunningPlatform(PlatformOptions options) : IAsyncDisposable
         ["DataPlatform:ConsumerContextSecret"] = Options.ConsumerContextSecret,
     };
 
-    /// <summary>Completes when any service stops, for example on Ctrl+C.</summary>
-    public Task WaitForShutdownAsync() => Task.WhenAny(
-        new[] { Gateway, Catalog, Billing }.OfType<WebApplication>().Select(app => app.WaitForShutdownAsync()));
+    /// <summary>The services this platform hosts, by name, in the order they stop: the gateway first.</summary>
+    public IReadOnlyList<(string Name, WebApplication App)> Hosts =>
+        new (string Name, WebApplication? App)[] { ("gateway", Gateway), ("catalog", Catalog), ("billing", Billing) }
+            .Where(s => s.App is not null).Select(s => (s.Name, s.App!)).ToList();
 
-    /// <summary>Stops the gateway first, so no request reaches a stopped upstream, then the rest.</summary>
+    /// <summary>
+    /// Completes when the platform should stop: when <paramref name="stopRequested"/> is cancelled (Ctrl+C), or
+    /// when any service stops without being asked, which the result names with the reason.
+    /// </summary>
+    public async Task<PlatformStop> WaitForStopAsync(CancellationToken stopRequested)
+    {
+        var requested = new TaskCompletionSource<PlatformStop>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var registration = stopRequested.Register(() => requested.TrySetResult(PlatformStop.AsRequested));
+        var watches = Hosts.Select(service => StoppedOnItsOwnAsync(service.Name, service.App)).Prepend(requested.Task);
+        return await await Task.WhenAny(watches);
+    }
+
+    /// <summary>
+    /// Completes when the host begins to stop. Nothing but the launcher stops a host that runs under it, so this
+    /// is a failure: most often a background service that threw, which stops its host by .NET's default.
+    /// </summary>
+    static async Task<PlatformStop> StoppedOnItsOwnAsync(string name, WebApplication app)
+    {
+        var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        using (lifetime.ApplicationStopping.Register(() => stopping.TrySetResult()))
+        {
+            await stopping.Task;
+        }
+
+        var failed = app.Services.GetServices<IHostedService>().OfType<BackgroundService>()
+            .FirstOrDefault(service => service.ExecuteTask is { IsFaulted: true });
+        return new PlatformStop(name, failed?.ExecuteTask?.Exception?.GetBaseException() is { } error
+            ? $"its background service {failed.GetType().Name} failed with {error.GetType().Name}: {error.Message}"
+            : "it stopped although no stop was asked for");
+    }
+
+    /// <summary>
+    /// Stops the gateway first, so no request reaches a stopped upstream, then the rest. A host that fails to stop
+    /// does not keep the others running; its error is thrown once all are stopped.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        foreach (var app in new[] { Gateway, Catalog, Billing }.OfType<WebApplication>())
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        var errors = new List<Exception>();
+        foreach (var (_, app) in Hosts)
         {
             try
             {
                 await app.StopAsync(CancellationToken.None);
             }
-            finally
+            catch (Exception e)
+            {
+                errors.Add(e);
+            }
+
+            try
             {
                 await app.DisposeAsync();
+            }
+            catch (Exception e)
+            {
+                errors.Add(e);
             }
         }
 
         EmbeddedRedis?.Dispose();
+        if (errors.Count > 0)
+        {
+            throw new AggregateException("Not every service stopped cleanly.", errors);
+        }
     }
 }
 

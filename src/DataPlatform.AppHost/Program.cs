@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using DataPlatform.AppHost;
 
 // People read the launcher's log, so it is plain text unless configured otherwise; each service run alone
@@ -13,7 +14,19 @@ if (Environment.GetEnvironmentVariable("Logging__Console__FormatterName") is nul
     settings["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning";
 }
 
-await using var platform = await PlatformLauncher.StartAsync(args, settings, CancellationToken.None);
+// The launcher, not each host, answers Ctrl+C and SIGTERM, so that it can tell a stop asked for from a service
+// that stopped on its own (see PlatformRunner).
+using var stop = new CancellationTokenSource();
+void RequestStop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    stop.Cancel();
+}
+
+using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, RequestStop);
+using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, RequestStop);
+
+await using var platform = await PlatformLauncher.StartAsync(args, settings, stop.Token);
 
 var gateway = platform.GatewayUrl.TrimEnd('/');
 var redis = platform.EmbeddedRedis is null
@@ -45,5 +58,6 @@ Console.WriteLine($"""
 
     """);
 
-await platform.WaitForShutdownAsync();
-Console.WriteLine("DataPlatform is stopping.");
+var exitCode = await PlatformRunner.RunAsync(platform, Console.Error, stop.Token);
+Console.WriteLine(exitCode == PlatformRunner.Stopped ? "DataPlatform stopped." : "DataPlatform stopped after a service failed.");
+return exitCode;

@@ -65,7 +65,7 @@ static class CallerAccess
     }
 
     public static ProblemHttpResult NotFound(string id) => TypedResults.Problem(
-        statusCode: StatusCodes.Status404NotFound, type: ProblemTypes.NotFound, title: "No such dataset", detail: $"There is no dataset '{id}'.");
+        statusCode: StatusCodes.Status404NotFound, type: ProblemTypes.NotFound, title: "No such dataset", detail: $"There is no dataset '{Truncate(id)}'.");
 
     public static ProblemHttpResult InvalidId(string id) => TypedResults.Problem(
         statusCode: StatusCodes.Status400BadRequest, type: CatalogProblems.InvalidDatasetId, title: "Invalid dataset id",

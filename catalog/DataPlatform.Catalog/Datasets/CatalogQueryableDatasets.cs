@@ -23,6 +23,12 @@ sealed class CatalogQueryableDatasets(DatasetStore store, QueryableDatasetChange
 
     public async ValueTask<QueryableDataset?> FindAsync(string datasetId, CancellationToken cancellationToken)
     {
+        // Ids no dataset can have are not cached, so a stream of made-up ids cannot keep emptying the cache.
+        if (!MetadataRules.IsValidId(datasetId))
+        {
+            return null;
+        }
+
         // The generation is read before the load: a change that lands during it makes the entry stale at once.
         var generation = changes.Generation;
         var now = time.GetUtcNow();

@@ -59,6 +59,13 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
     /// <summary>The dataset with <paramref name="id"/>, or <c>null</c>.</summary>
     public async Task<Dataset?> FindAsync(string id, CancellationToken cancellationToken)
     {
+        // An id that no dataset can have is not looked up: every reader answers it as an unknown id, and text the
+        // database would refuse as an error (PostgreSQL takes no NUL character) never reaches it.
+        if (!MetadataRules.IsValidId(id))
+        {
+            return null;
+        }
+
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         return await FindAsync(connection, null, id, cancellationToken);
     }
@@ -187,7 +194,7 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
         var where = new List<string>();
         var parameters = new List<(string, object?)>();
         AddVisibility(where, parameters, visibility);
-        var folded = TextFolding.Fold(query.Text);
+        var folded = TextFolding.FoldForSearch(query.Text);
         var terms = folded.Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(16).ToArray();
         // Every term must match somewhere; the rank then weighs where: the title counts most, then keywords
         // and themes, then descriptions and publishers, and the whole query found as a phrase in the title
@@ -338,9 +345,9 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
     /// matched: titles, then keywords and themes, then descriptions and publisher names.
     /// </summary>
     internal static string SearchText(DatasetMetadata metadata) => string.Join(" | ",
-        TextFolding.Fold(metadata.Title.Vi + " " + metadata.Title.En),
-        TextFolding.Fold(string.Join(" ", metadata.Keywords.Concat(metadata.Themes))),
-        TextFolding.Fold(string.Join(" ", metadata.Description.Vi, metadata.Description.En, metadata.Publisher.Name, metadata.Publisher.NameEn)));
+        TextFolding.FoldForSearch(metadata.Title.Vi + " " + metadata.Title.En),
+        TextFolding.FoldForSearch(string.Join(" ", metadata.Keywords.Concat(metadata.Themes))),
+        TextFolding.FoldForSearch(string.Join(" ", metadata.Description.Vi, metadata.Description.En, metadata.Publisher.Name, metadata.Publisher.NameEn)));
 
     /// <summary>
     /// Rewrites the search text of every dataset whose text differs from what <see cref="SearchText"/> builds

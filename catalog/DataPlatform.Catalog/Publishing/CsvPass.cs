@@ -133,11 +133,18 @@ sealed class CsvPass(ColumnState[] columns, int maxErrors)
     bool Clean => ErrorCount == 0 && !SpeculationFailed;
 
     /// <summary>Reads and checks the header row, and pairs each column with its declaration.</summary>
-    public static CsvPass Start(SepReader reader, IReadOnlyList<ColumnDefinition> declared, int maxErrors)
+    public static CsvPass Start(SepReader reader, IReadOnlyList<ColumnDefinition> declared, int maxErrors, int maxColumns)
     {
         if (!reader.MoveNext())
         {
             throw Empty("The file has no header row.");
+        }
+
+        // Checked on the header, before any table exists or any row is read, so that a file too wide for the
+        // database is refused with the limit rather than failing in the engine.
+        if (reader.Current.ColCount > maxColumns)
+        {
+            throw TooManyColumns(reader.Current.ColCount, maxColumns);
         }
 
         var names = ReadHeader(reader.Current);
@@ -347,9 +354,16 @@ sealed class CsvPass(ColumnState[] columns, int maxErrors)
     public static SepReader OpenReader(string path, char delimiter) =>
         Sep.New(delimiter).Reader(options => options with { HasHeader = false, DisableColCountCheck = true }).FromFile(path);
 
+    /// <summary>The refusal of a file with more than <paramref name="maxColumns"/> columns.</summary>
+    public static PublishFailure TooManyColumns(int? columns, int maxColumns) =>
+        new(StatusCodes.Status400BadRequest, CatalogProblems.TooManyColumns, "The file has too many columns",
+            (columns is { } count ? $"The file's header has {count:N0} columns; " : "The file has more columns than the database can hold; ")
+            + $"a dataset may have at most {maxColumns:N0} (the setting Catalog:MaxColumns). Nothing was published.");
+
     static List<string> ReadHeader(SepReader.Row header)
     {
         var names = new List<string>(header.ColCount);
+        var seen = new HashSet<string>(header.ColCount, StringComparer.OrdinalIgnoreCase);
         var errors = new List<RowError>();
         for (var i = 0; i < header.ColCount; i++)
         {
@@ -364,7 +378,7 @@ sealed class CsvPass(ColumnState[] columns, int maxErrors)
             {
                 errors.Add(new RowError(0, 1, null, "", $"column {i + 1} of the header has no name"));
             }
-            else if (names.Contains(name, StringComparer.OrdinalIgnoreCase))
+            else if (!seen.Add(name))
             {
                 errors.Add(new RowError(0, 1, name, name, "the header names this column twice"));
             }

@@ -57,7 +57,18 @@ public sealed partial class DatasetPublisher(
             csv, string.IsNullOrWhiteSpace(settings.SpoolDirectory) ? Path.GetTempPath() : settings.SpoolDirectory, settings.MaxUploadBytes, stop.Token, pipe.Writer);
         try
         {
-            var result = await PublishStreamAsync(dataset, pipe.Reader, spooling, publishedBy, started, stop.Token);
+            PublishResult result;
+            try
+            {
+                result = await PublishStreamAsync(dataset, pipe.Reader, spooling, publishedBy, started, stop.Token);
+            }
+            catch (DbException e) when (IsTooWide(e))
+            {
+                // Only reachable when an operator raised Catalog:MaxColumns past what the engine takes for
+                // these column types; the transaction is rolled back, so the previous version keeps serving.
+                throw CsvPass.TooManyColumns(null, settings.MaxColumns);
+            }
+
             cancellationToken.ThrowIfCancellationRequested();
             return result;
         }
@@ -104,7 +115,7 @@ public sealed partial class DatasetPublisher(
         using var reader = CsvPass.OpenReader(upload.AsStream(), delimiter);
         var (pass, sample) = await OnOwnThread(() =>
         {
-            var started = CsvPass.Start(reader, dataset.Metadata.Columns, settings.MaxReportedErrors);
+            var started = CsvPass.Start(reader, dataset.Metadata.Columns, settings.MaxReportedErrors, settings.MaxColumns);
             return (started, started.Sample(reader, SampleRows, SampleChars));
         }, cancellationToken);
 
@@ -456,6 +467,17 @@ public sealed partial class DatasetPublisher(
                 transaction, cancellationToken, ("id", datasetId), ("version", version));
         }
     }
+
+    /// <summary>
+    /// True for the engine's refusal of a table or row too wide: PostgreSQL's too_many_columns and
+    /// program_limit_exceeded ("row is too big"), SQLite's "too many columns".
+    /// </summary>
+    static bool IsTooWide(DbException e) => e switch
+    {
+        PostgresException { SqlState: PostgresErrorCodes.TooManyColumns or PostgresErrorCodes.ProgramLimitExceeded } => true,
+        SqliteException sqlite => sqlite.Message.Contains("too many columns", StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
 
     static PublishFailure NotFound(string datasetId) => new(StatusCodes.Status404NotFound, Contracts.Problems.ProblemTypes.NotFound, "No such dataset",
         $"There is no dataset '{datasetId}'. Create it first with PUT /api/v1/datasets/{datasetId}, then publish its file.");

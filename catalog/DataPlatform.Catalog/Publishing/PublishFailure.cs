@@ -27,6 +27,7 @@ sealed class PublishFailure(int status, string type, string title, string detail
 static class CatalogProblems
 {
     public const string MalformedCsv = "/problems/malformed-csv";
+    public const string TooManyColumns = "/problems/too-many-columns";
     public const string InvalidEncoding = "/problems/invalid-encoding";
     public const string EmptyFile = "/problems/empty-file";
     public const string FileTooLarge = "/problems/file-too-large";

@@ -9,7 +9,20 @@ namespace DataPlatform.Catalog.Search;
 /// </summary>
 static class TextFolding
 {
-    public static string Fold(string? text)
+    /// <summary>
+    /// The characters that dataset search keeps, each as a word of its own, although they are neither letters
+    /// nor digits. They are LIKE's wildcards and its escape: folded away like other punctuation, a search for
+    /// "%" or "_" would become an empty search and list every dataset; kept, it finds the datasets that really
+    /// contain them ("50 %", "ma_tinh"), and the search escapes them so that they match only themselves.
+    /// </summary>
+    public const string LiteralSearchCharacters = "%_\\";
+
+    public static string Fold(string? text) => Fold(text, keepLiterals: false);
+
+    /// <summary>Folds text as <see cref="Fold(string?)"/> does, keeping <see cref="LiteralSearchCharacters"/> as words.</summary>
+    public static string FoldForSearch(string? text) => Fold(text, keepLiterals: true);
+
+    static string Fold(string? text, bool keepLiterals)
     {
         if (string.IsNullOrEmpty(text))
         {
@@ -28,7 +41,17 @@ static class TextFolding
                 continue;
             }
 
-            if (char.IsLetterOrDigit(c))
+            if (keepLiterals && LiteralSearchCharacters.Contains(c))
+            {
+                if (builder.Length > 0)
+                {
+                    builder.Append(' ');
+                }
+
+                builder.Append(c);
+                space = true;
+            }
+            else if (char.IsLetterOrDigit(c))
             {
                 if (space && builder.Length > 0)
                 {

@@ -49,6 +49,27 @@ public abstract class PublisherCliTests(CatalogPlatformFixture platform)
         File.Delete(csv);
     }
 
+    [Fact]
+    public async Task The_cli_prints_the_column_limit_when_a_file_is_too_wide()
+    {
+        var id = CatalogTestData.NewId();
+        using var publisher = platform.Publisher();
+        await publisher.CreateAsync(id, CatalogTestData.Metadata());
+        var csv = Path.GetTempFileName();
+        var width = Enumerable.Range(1, 5000).ToList();
+        await File.WriteAllTextAsync(csv, string.Join(",", width.Select(i => $"c{i}")) + "\n" + string.Join(",", width) + "\n");
+        var output = new StringWriter();
+
+        var exit = await Command(output).RunAsync(new FileInfo(csv), id, null, CancellationToken.None);
+
+        Assert.Equal(1, exit);
+        var text = output.ToString();
+        Assert.Contains("Publishing failed; the previous version is still served: 400", text);
+        Assert.Contains("5,000 columns", text);
+        Assert.Contains("at most 1,000", text);
+        File.Delete(csv);
+    }
+
     PublishCommand Command(TextWriter output) => new(
         platform.Platform.CatalogUrl, null, output,
         new ConsumerContextSigningHandler(PlatformFixture.Consumer("acct-cli", Roles.Publisher), platform.ConsumerContextSecret)

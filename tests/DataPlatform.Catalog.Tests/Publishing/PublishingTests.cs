@@ -152,6 +152,58 @@ public abstract class PublishingTests(CatalogPlatformFixture platform)
     }
 
     [Fact]
+    public async Task A_file_wider_than_the_column_limit_is_refused_with_the_limit_and_the_previous_version_keeps_serving()
+    {
+        var id = CatalogTestData.NewId();
+        using var publisher = platform.Publisher();
+        await publisher.CreateAsync(id, CatalogTestData.Metadata());
+        await publisher.PublishOkAsync(id, "code,value\na,1\n");
+
+        using var failed = await publisher.PublishAsync(id, WideCsv(5000, rows: 2));
+
+        var problem = await failed.ProblemAsync(400);
+        Assert.Equal("/problems/too-many-columns", problem.GetProperty("type").GetString());
+        Assert.Contains("5,000 columns", problem.GetProperty("detail").GetString());
+        Assert.Contains("at most 1,000", problem.GetProperty("detail").GetString());
+        Assert.Contains("Catalog:MaxColumns", problem.GetProperty("detail").GetString());
+        using var reader = platform.CreateGatewayClient();
+        var dataset = await reader.JsonAsync($"/api/v1/datasets/{id}");
+        Assert.Equal(1, dataset.GetProperty("currentVersion").GetInt32());
+        Assert.Single(dataset.GetProperty("versions").EnumerateArray());
+        var row = Assert.Single((await reader.JsonAsync($"/api/v1/datasets/{id}/rows")).Rows());
+        Assert.Equal("a", row.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task A_file_exactly_as_wide_as_the_column_limit_publishes_on_both_engines()
+    {
+        // Typed values and empty cells make each row as wide as a row of this many columns gets: the default
+        // limit must fit in PostgreSQL's 8 kB row as well as under both engines' column counts.
+        var id = CatalogTestData.NewId();
+        using var publisher = platform.Publisher();
+        await publisher.CreateAsync(id, CatalogTestData.Metadata());
+
+        using var response = await publisher.PublishAsync(id, WideCsv(1000, rows: 3, withEmptyCells: true));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var dataset = await platform.CreateGatewayClient().JsonAsync($"/api/v1/datasets/{id}");
+        Assert.Equal(1000, dataset.GetProperty("columns").GetArrayLength());
+        Assert.Equal(3, dataset.GetProperty("rowCount").GetInt64());
+    }
+
+    static string WideCsv(int columns, int rows, bool withEmptyCells = false)
+    {
+        var csv = new StringBuilder(string.Join(",", Enumerable.Range(1, columns).Select(i => $"c{i}"))).Append('\n');
+        for (var row = 0; row < rows; row++)
+        {
+            csv.AppendJoin(",", Enumerable.Range(1, columns).Select(i => withEmptyCells && (i + row) % 7 == 0 ? "" : (1_000_000_000_000L * i + row).ToString(CultureInfo.InvariantCulture)));
+            csv.Append('\n');
+        }
+
+        return csv.ToString();
+    }
+
+    [Fact]
     public async Task Duplicate_keys_are_refused_with_the_rows_that_repeat_them()
     {
         var id = CatalogTestData.NewId();
