@@ -105,12 +105,11 @@ public static partial class DownloadsApi
         var open = view.AccessLevel == AccessLevel.Open;
         if (!request.Full)
         {
-            // How many rows a filter lets through is known only once the export has run, so its audit entry is written
-            // then: before a spooled file is sent, or when a streamed export ends (finished, failed or abandoned), with
-            // the rows that were read for the client.
-            Func<long, Task>? recordRows = audited ? rows => audit.RecordAsync(consumer, id, "download", query, rows, CancellationToken.None) : null;
-            return new StreamedExport(reader, request.Plan, downloadFormat, files.Settings(bom, escapeFormulas),
-                $"{id}-v{view.Version}-export.{downloadFormat.Extension()}", open, recordRows);
+            // The executor audits a filtered export of restricted data when its rows have been read: before a spooled
+            // file is sent, or when a streamed export ends (finished, failed or abandoned), with the rows read.
+            var plan = request.Plan with { Reader = new QueryReader(consumer, "download", query) };
+            return new StreamedExport(reader, plan, downloadFormat, files.Settings(bom, escapeFormulas),
+                $"{id}-v{view.Version}-export.{downloadFormat.Extension()}", open);
         }
 
         if (audited)
@@ -233,8 +232,8 @@ public static partial class DownloadsApi
     /// A filtered export, written while the rows are read. Text formats are compressed with br or gzip when the
     /// client accepts it. Parquet's footer and statistics come at the end of the file, and SpreadCheetah's zip writer
     /// writes synchronously, so filtered Parquet and XLSX exports are spooled to a temporary file on disk (never
-    /// memory) and sent from there. When <paramref name="recordRows"/> is given, it is called once with the number of
-    /// rows read for the export: for a spooled file before the file is sent, for a streamed one when it ends.
+    /// memory) and sent from there. The executor records a read of restricted data when the rows' stream is disposed:
+    /// for a spooled file that is before the file is sent, for a streamed one when it ends.
     /// </summary>
     /// <remarks>
     /// A 200 always carries a whole file in the promised format. The statement runs, and its first row is read,
@@ -243,7 +242,7 @@ public static partial class DownloadsApi
     /// sees a broken transfer rather than a short file that looks whole.
     /// </remarks>
     sealed partial class StreamedExport(
-        ExportReader reader, QueryPlan plan, DownloadFormat format, ExportSettings settings, string name, bool open, Func<long, Task>? recordRows) : IResult
+        ExportReader reader, QueryPlan plan, DownloadFormat format, ExportSettings settings, string name, bool open) : IResult
     {
         public async Task ExecuteAsync(HttpContext context)
         {
@@ -282,20 +281,6 @@ public static partial class DownloadsApi
                 {
                     await rows.DisposeAsync();
                 }
-
-                await RecordAsync(rows?.Count ?? 0);
-            }
-        }
-
-        bool _recorded;
-
-        /// <summary>Writes the export's audit entry, once.</summary>
-        async Task RecordAsync(long rows)
-        {
-            if (recordRows is not null && !_recorded)
-            {
-                _recorded = true;
-                await recordRows(rows);
             }
         }
 
@@ -337,8 +322,9 @@ public static partial class DownloadsApi
             await ExportWriters.WriteAsync(format, rows, file, settings, cancellationToken);
             await file.FlushAsync(cancellationToken);
 
-            // Every row is read: the audit entry is written before any of them leaves, as for the query front doors.
-            await RecordAsync(rows.Count);
+            // Every row is read: closing the read writes its audit entry before any of them leaves, as for the query
+            // front doors. Disposing the rows again later does nothing.
+            await rows.DisposeAsync();
 
             // The file is complete: only now is the client told it gets one.
             WriteHeaders(context.Response, encoding: null);

@@ -32,7 +32,8 @@ sealed class WholeVersionFiles(ExportReader reader, MaterialisedFiles files, IOp
         var settings = Settings(bom, escapeFormulas);
         return files.GetAsync(key, async (stream, token) =>
         {
-            await using var rows = await reader.OpenAsync(plan, token);
+            // Building the cached file reads for no one in particular; serving it is audited per request.
+            await using var rows = await reader.OpenAsync(plan with { Reader = QueryReader.DownloadCache }, token);
             await ExportWriters.WriteAsync(format, rows, stream, settings, token);
         }, cancellationToken);
     }

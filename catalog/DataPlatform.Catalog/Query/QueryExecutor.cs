@@ -123,23 +123,7 @@ sealed partial class QueryExecutor(
         Check(plan);
         var limit = Math.Max(plan.Take, 0);
         var statement = SqlTranslator.Translate(plan with { Take = limit == 0 ? 0 : limit + 1 }, _dialect);
-        var stream = new QueryRowStream(await OpenAsync(statement, cancellationToken), limit);
-        if (IsAudited(plan))
-        {
-            // A stream is written as it is read, so its entry is recorded when the read starts (the row count is
-            // not known yet): a client that leaves, or a failure mid-way, still leaves the entry.
-            try
-            {
-                await AuditAsync(plan, 0, cancellationToken);
-            }
-            catch
-            {
-                await stream.DisposeAsync();
-                throw;
-            }
-        }
-
-        return stream;
+        return new QueryRowStream(await OpenAsync(statement, cancellationToken), limit, ClosingAudit(plan));
     }
 
     /// <summary>
@@ -150,10 +134,20 @@ sealed partial class QueryExecutor(
     /// </summary>
     public async Task<QueryRowStream> ExportAsync(QueryPlan plan, CancellationToken cancellationToken)
     {
+        // An export has no page limit (it goes to a file, not into memory), but every other limit holds.
+        Check(plan with { Take = 0, RequestedRows = null });
         var statement = SqlTranslator.Translate(plan with { Take = Math.Max(plan.Take, 0) }, _dialect);
         // The statement asks for exactly the plan's rows, so the stream never reaches its limit and reads no position.
-        return new QueryRowStream(await OpenAsync(statement, cancellationToken, _options.ExportTimeoutSeconds), int.MaxValue);
+        return new QueryRowStream(await OpenAsync(statement, cancellationToken, _options.ExportTimeoutSeconds), int.MaxValue, ClosingAudit(plan));
     }
+
+    /// <summary>
+    /// For a streamed read of a restricted dataset, the audit entry written when the stream closes, with the rows it
+    /// read; streams of other datasets record nothing. It is written even when the client has gone, because the
+    /// rows may have reached it.
+    /// </summary>
+    Func<long, Task>? ClosingAudit(QueryPlan plan) =>
+        IsAudited(plan) && plan.Reader is { Audited: true } ? rows => AuditAsync(plan, rows, CancellationToken.None) : null;
 
     /// <summary>
     /// The number of rows (or groups) the plan matches. An unfiltered row count is the version's stored row count,
@@ -204,7 +198,7 @@ sealed partial class QueryExecutor(
     /// record fails the read rather than leaving it unrecorded.
     /// </summary>
     Task AuditAsync(QueryPlan plan, long rows, CancellationToken cancellationToken) =>
-        IsAudited(plan) && plan.Reader is { } reader
+        IsAudited(plan) && plan.Reader is { Audited: true } reader
             ? audit.RecordAsync(reader.Consumer, plan.Dataset.Id, reader.FrontDoor, reader.Query, rows, cancellationToken)
             : Task.CompletedTask;
 

@@ -66,6 +66,17 @@ sealed record QueryReader(DataPlatform.Contracts.ConsumerContext.ConsumerContext
     /// their total), so that one request leaves one entry.
     /// </summary>
     public bool AuditCounts { get; init; } = true;
+
+    /// <summary>
+    /// False for a read that is not one consumer's: building a whole version's download file, which is cached and then
+    /// audited each time it is served to someone. The opt-out is explicit, so no front door skips the audit by
+    /// accident.
+    /// </summary>
+    public bool Audited { get; init; } = true;
+
+    /// <summary>The reader of a file the catalog builds for its download cache.</summary>
+    public static QueryReader DownloadCache { get; } =
+        new(DataPlatform.Contracts.ConsumerContext.ConsumerContext.Anonymous(null, DateTimeOffset.UnixEpoch), "download-cache", "") { Audited = false };
 }
 
 /// <summary>An output column: its name in the result and the expression that computes it.</summary>

@@ -11,12 +11,19 @@ sealed class QueryRowStream : IAsyncDisposable
 {
     readonly QueryExecutor.OpenStatement _open;
     readonly int _limit;
+    readonly Func<long, Task>? _onClosed;
     KeysetPosition? _current;
+    bool _closed;
 
-    internal QueryRowStream(QueryExecutor.OpenStatement open, int limit)
+    /// <param name="open">The running statement.</param>
+    /// <param name="limit">The page's rows; the statement reads one more only to learn whether a next page exists.</param>
+    /// <param name="onClosed">Called once when the stream is disposed, with the rows read: the executor's audit of a
+    /// restricted read whose row count is known only at the end (finished, failed or abandoned).</param>
+    internal QueryRowStream(QueryExecutor.OpenStatement open, int limit, Func<long, Task>? onClosed = null)
     {
         _open = open;
         _limit = limit;
+        _onClosed = onClosed;
     }
 
     /// <summary>The output columns, in the order of the values.</summary>
@@ -64,5 +71,17 @@ sealed class QueryRowStream : IAsyncDisposable
         return true;
     }
 
-    public ValueTask DisposeAsync() => _open.DisposeAsync();
+    /// <summary>Stops the statement, returns the connection, then records the read when the executor asked to.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _open.DisposeAsync();
+        if (!_closed)
+        {
+            _closed = true;
+            if (_onClosed is not null)
+            {
+                await _onClosed(Count);
+            }
+        }
+    }
 }
