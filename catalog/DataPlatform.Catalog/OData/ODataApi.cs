@@ -346,7 +346,7 @@ public static class ODataApi
     }
 
     static IResult NotFound(string datasetId) =>
-        ODataResponses.Error(StatusCodes.Status404NotFound, "DatasetNotFound", $"There is no published dataset '{datasetId}'.");
+        ODataResponses.Error(StatusCodes.Status404NotFound, "DatasetNotFound", DatasetAccessProblem.NotFound(datasetId).Detail);
 
     static IResult QueryError(Exception e, ILoggerFactory loggers) => e switch
     {
