@@ -1,6 +1,7 @@
 using DataPlatform.ServiceDefaults.Configuration;
 using DataPlatform.ServiceDefaults.ConsumerContext;
 using DataPlatform.ServiceDefaults.Health;
+using DataPlatform.ServiceDefaults.Http;
 using DataPlatform.ServiceDefaults.Redis;
 using DataPlatform.ServiceDefaults.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -8,6 +9,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
@@ -59,10 +61,11 @@ public static class ServiceDefaultsExtensions
         builder.WebHost.UseUrls(string.IsNullOrWhiteSpace(telemetry.MetricsUrl)
             ? [service.ListenUrl(options)]
             : [service.ListenUrl(options), telemetry.MetricsUrl]);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        AddHttpLimits(builder);
 
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
             context.ProblemDetails.Instance ??= context.HttpContext.Request.Path);
+        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
 
         AddTelemetry(builder, service.Name, telemetry);
         AddRedis(builder, options, service.Name);
@@ -160,6 +163,28 @@ public static class ServiceDefaultsExtensions
             ["Logging:Console:FormatterOptions:UseUtcTimestamp"] = "true",
         };
         ((IConfigurationBuilder)configuration).Sources.Insert(0, new MemoryConfigurationSource { InitialData = defaults });
+    }
+
+    /// <summary>Sets Kestrel's request limits from <see cref="HttpLimitsOptions"/>, the same on every service.</summary>
+    static void AddHttpLimits(WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<HttpLimitsOptions>()
+            .BindConfiguration(HttpLimitsOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        var http = builder.Configuration.GetSection(HttpLimitsOptions.SectionName).Get<HttpLimitsOptions>() ?? new HttpLimitsOptions();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            var limits = kestrel.Limits;
+            limits.MaxRequestHeadersTotalSize = http.MaxRequestHeadersTotalBytes;
+            limits.MaxRequestHeaderCount = http.MaxRequestHeaderCount;
+            limits.MaxRequestLineSize = http.MaxRequestLineBytes;
+            limits.MaxRequestBodySize = http.MaxRequestBodyBytes;
+            limits.MinRequestBodyDataRate = new MinDataRate(http.MinRequestBodyBytesPerSecond, TimeSpan.FromSeconds(http.MinRequestBodyGraceSeconds));
+            limits.RequestHeadersTimeout = TimeSpan.FromSeconds(http.RequestHeadersTimeoutSeconds);
+            limits.KeepAliveTimeout = TimeSpan.FromSeconds(http.KeepAliveTimeoutSeconds);
+        });
     }
 
     static void AddTelemetry(WebApplicationBuilder builder, string serviceName, TelemetryOptions options)

@@ -39,15 +39,11 @@ static class CallerAccess
     /// A problem when the caller may not read the dataset's rows. The gateway enforces the same rule from the
     /// descriptor; the catalog checks again so that a call that reaches it directly gets no more.
     /// </summary>
-    public static ProblemHttpResult? RequireRowAccess(HttpContext context, Dataset dataset) =>
-        dataset.ToDescriptor().ReadRefusalFor(context.GetConsumer()) switch
-        {
-            ReadRefusal.ApiKeyRequired => TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, type: ProblemTypes.AuthenticationRequired,
-                title: "Authentication required", detail: $"Dataset '{dataset.Id}' is {DatasetStore.AccessName(dataset.Metadata.AccessLevel)}: send an API key."),
-            ReadRefusal.EntitlementRequired => TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, type: "/problems/subscription-required",
-                title: "Subscription required", detail: $"Dataset '{dataset.Id}' belongs to data product '{dataset.Metadata.ProductId}'. Subscribe to it to read the rows."),
-            _ => null,
-        };
+    public static ProblemHttpResult? RequireRowAccess(HttpContext context, Dataset dataset)
+    {
+        var descriptor = dataset.ToDescriptor();
+        return DatasetAccessProblem.For(descriptor, descriptor.ReadRefusalFor(context.GetConsumer())) is { } problem ? Problem(problem) : null;
+    }
 
     /// <summary>The public address links are built on: the gateway's, as the client reached it.</summary>
     public static string BaseUrl(HttpContext context)
@@ -64,8 +60,10 @@ static class CallerAccess
         return gateway.EndsWith(":0", StringComparison.Ordinal) ? $"{request.Scheme}://{request.Host}" : gateway;
     }
 
-    public static ProblemHttpResult NotFound(string id) => TypedResults.Problem(
-        statusCode: StatusCodes.Status404NotFound, type: ProblemTypes.NotFound, title: "No such dataset", detail: $"There is no dataset '{Truncate(id)}'.");
+    public static ProblemHttpResult NotFound(string id) => Problem(DatasetAccessProblem.NotFound(id));
+
+    static ProblemHttpResult Problem(DatasetAccessProblem problem) =>
+        TypedResults.Problem(statusCode: problem.Status, type: problem.Type, title: problem.Title, detail: problem.Detail);
 
     public static ProblemHttpResult InvalidId(string id) => TypedResults.Problem(
         statusCode: StatusCodes.Status400BadRequest, type: CatalogProblems.InvalidDatasetId, title: "Invalid dataset id",

@@ -326,7 +326,7 @@ public static class ODataApi
     }
 
     static IResult NotFound(string datasetId) =>
-        ODataResponses.Error(StatusCodes.Status404NotFound, "DatasetNotFound", $"There is no published dataset '{datasetId}'.");
+        ODataResponses.Error(StatusCodes.Status404NotFound, "DatasetNotFound", DatasetAccessProblem.NotFound(datasetId).Detail);
 
     /// <summary>The query core's error in the OData error format: the one mapping of this front door.</summary>
     static IResult QueryError(Exception e) => e switch

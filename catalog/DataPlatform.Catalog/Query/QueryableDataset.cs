@@ -88,8 +88,8 @@ public sealed record QueryableDataset(
     public QueryRefusal? RefusalFor(ConsumerContext consumer) =>
         AccessLevel == AccessLevel.Open ? null : new DatasetDescriptor(Id, AccessLevel, ProductId, Version).ReadRefusalFor(consumer) switch
         {
-            ReadRefusal.ApiKeyRequired => new QueryRefusal(true, $"Dataset '{Id}' is available to registered developers: send an API key."),
-            ReadRefusal.EntitlementRequired => new QueryRefusal(false, $"Dataset '{Id}' belongs to the data product '{ProductId}', which your account does not subscribe to."),
+            ReadRefusal.ApiKeyRequired => new QueryRefusal(true, DatasetAccessProblem.AuthenticationRequired(Id).Detail),
+            ReadRefusal.EntitlementRequired => new QueryRefusal(false, DatasetAccessProblem.SubscriptionRequired(Id, ProductId).Detail),
             _ => null,
         };
 

@@ -1,6 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using DataPlatform.Contracts.Problems;
+using DataPlatform.Contracts.Access;
 
 namespace DataPlatform.Gateway.Authorization;
 
@@ -12,16 +12,18 @@ namespace DataPlatform.Gateway.Authorization;
 /// </summary>
 static class MissingDataset
 {
-    public static IResult Answer(HttpRequest request, string datasetId) =>
-        request.Path.StartsWithSegments("/odata", StringComparison.OrdinalIgnoreCase)
-            ? new ODataNotFound(datasetId)
-            : Results.Problem($"There is no dataset '{datasetId}'.", statusCode: StatusCodes.Status404NotFound,
-                title: "No such dataset", type: ProblemTypes.NotFound);
+    public static IResult Answer(HttpRequest request, string datasetId)
+    {
+        var problem = DatasetAccessProblem.NotFound(datasetId);
+        return request.Path.StartsWithSegments("/odata", StringComparison.OrdinalIgnoreCase)
+            ? new ODataNotFound(problem.Detail)
+            : Results.Problem(problem.Detail, statusCode: problem.Status, title: problem.Title, type: problem.Type);
+    }
 
     // The catalog writes OData JSON unescaped beyond what JSON requires (Vietnamese stays readable).
     static readonly JsonWriterOptions _writerOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    sealed class ODataNotFound(string datasetId) : IResult
+    sealed class ODataNotFound(string message) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {
@@ -35,7 +37,7 @@ static class MissingDataset
             writer.WriteStartObject();
             writer.WriteStartObject("error");
             writer.WriteString("code", "DatasetNotFound");
-            writer.WriteString("message", $"There is no published dataset '{datasetId}'.");
+            writer.WriteString("message", message);
             writer.WriteEndObject();
             writer.WriteEndObject();
         }

@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using DataPlatform.Contracts.Access;
 using DataPlatform.Contracts.ConsumerContext;
+using DataPlatform.ServiceDefaults.Configuration;
 using DataPlatform.ServiceDefaults.ConsumerContext;
+using Microsoft.Extensions.Options;
 using ConsumerContextRecord = DataPlatform.Contracts.ConsumerContext.ConsumerContext;
 
 namespace DataPlatform.Gateway.ConsumerContext;
@@ -13,16 +15,17 @@ sealed record SignedConsumerFeature(string Header);
 
 /// <summary>
 /// Keeps signed consumer contexts for a few seconds, so that a busy consumer's requests do not each pay for a
-/// JSON serialization and an HMAC. A context is re-signed well within <see cref="ConsumerContextHeader.MaxAge"/>,
+/// JSON serialization and an HMAC. A context is re-signed well within the upstreams' validity window
+/// (<see cref="PlatformOptions.ConsumerContextMaxAgeSeconds"/>: at most a quarter of it, and 15 s),
 /// and a keyed consumer's copies hang off the descriptor object itself, so a reloaded or invalidated descriptor
 /// starts afresh and the old copies go with it.
 /// </summary>
-sealed class SignedContextCache(ConsumerContextSecret secret, TimeProvider time)
+sealed class SignedContextCache(ConsumerContextSecret secret, TimeProvider time, IOptions<PlatformOptions> options)
 {
     sealed record Entry(ConsumerFeature Feature, SignedConsumerFeature Signed, long IssuedAt);
 
     const int MaxAnonymousEntries = 50_000;
-    static readonly TimeSpan _reuseFor = TimeSpan.FromSeconds(15);
+    readonly TimeSpan _reuseFor = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(15).Ticks, options.Value.ConsumerContextMaxAge.Ticks / 4));
 
     readonly ConditionalWeakTable<ApiKeyDescriptor, ConcurrentDictionary<string, Entry>> _keyed = [];
     readonly ConcurrentDictionary<string, Entry> _anonymous = new(StringComparer.Ordinal);

@@ -191,6 +191,11 @@ sealed class CountingResponseBody(IHttpResponseBodyFeature inner, IResponseGate?
 
         public override void CancelPendingFlush() => inner.CancelPendingFlush();
 
+        // System.Text.Json asks how much is buffered to decide when to flush (the gateway's own 404s are written so).
+        public override bool CanGetUnflushedBytes => inner.CanGetUnflushedBytes;
+
+        public override long UnflushedBytes => owner._shut ? 0 : inner.UnflushedBytes;
+
         public override void Complete(Exception? exception = null) => inner.Complete(exception);
 
         public override ValueTask CompleteAsync(Exception? exception = null) => inner.CompleteAsync(exception);

@@ -25,6 +25,10 @@ public sealed class GatewayOptions
     [Required]
     public AnonymousLimits Anonymous { get; set; } = new();
 
+    /// <summary>How many refused API keys one client address may send before its keyed requests are refused for a while.</summary>
+    [Required]
+    public KeyFailureLimits KeyFailures { get; set; } = new();
+
     /// <summary>
     /// Addresses of reverse proxies or load balancers in front of the gateway whose <c>X-Forwarded-For</c> is
     /// believed. Single addresses (<c>10.0.0.5</c>) or networks (<c>10.0.0.0/8</c>); empty believes nobody.
@@ -64,6 +68,22 @@ public sealed class AnonymousLimits
 
     [Range(0, int.MaxValue)]
     public int RequestsPerMinute { get; set; } = 300;
+}
+
+/// <summary>
+/// The slowing of key guessing: once a client address (an IPv6 address by its /64) has sent <see cref="Limit"/>
+/// keys that were refused as malformed, unknown, revoked or expired within <see cref="WindowSeconds"/>, its requests
+/// that carry a key get 429 without a lookup until the window ends.
+/// </summary>
+public sealed class KeyFailureLimits
+{
+    /// <summary>Refused keys allowed per address and window; 0 turns the check off.</summary>
+    [Range(0, 1_000_000)]
+    public int Limit { get; set; } = 20;
+
+    /// <summary>The window, counted from the address's first refused key.</summary>
+    [Range(1, 86_400)]
+    public int WindowSeconds { get; set; } = 600;
 }
 
 /// <summary>Timeouts and the circuit breaker around Redis, and what to do while it is away.</summary>

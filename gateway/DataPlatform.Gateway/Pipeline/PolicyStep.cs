@@ -21,6 +21,7 @@ namespace DataPlatform.Gateway.Pipeline;
 /// </summary>
 sealed partial class PolicyStep(
     ApiKeyCache keys,
+    KeyFailureGuard failures,
     DatasetCache datasets,
     RedisLimiter limiter,
     LocalLimiter local,
@@ -51,9 +52,20 @@ sealed partial class PolicyStep(
         ApiKeyDescriptor? descriptor = null;
         if (key is not null)
         {
-            var (refusal, found) = await AuthenticateAsync(key, now);
+            if (failures.IsBlocked(context.Connection.RemoteIpAddress, out var retryAfter))
+            {
+                await TooManyFailedKeys(retryAfter).ExecuteAsync(context);
+                return;
+            }
+
+            var (refusal, found, keyFailed) = await AuthenticateAsync(key, now);
             if (refusal is not null)
             {
+                if (keyFailed)
+                {
+                    await failures.CountAsync(context.Connection.RemoteIpAddress);
+                }
+
                 await refusal.ExecuteAsync(context);
                 return;
             }
@@ -62,13 +74,24 @@ sealed partial class PolicyStep(
         }
 
         DatasetDescriptor? dataset = null;
+        string? hiddenId = null;
         if (DatasetPath.Find(context.Request.Path) is { } datasetId)
         {
             (_, dataset) = await datasets.Descriptors.GetAsync(datasetId);
-            if (dataset is not null && !DatasetPath.IsChange(context.Request) && Authorize(context.Request, dataset, descriptor) is { } refusal)
+            if (dataset is not null && !DatasetPath.IsChange(context.Request)
+                && DatasetAccessProblem.For(dataset, dataset.ReadRefusalFor(descriptor?.Entitlements)) is { } problem)
             {
-                await refusal.ExecuteAsync(context);
-                return;
+                if (problem.Status != StatusCodes.Status404NotFound)
+                {
+                    await Refusal(problem, dataset).ExecuteAsync(context);
+                    return;
+                }
+
+                // A dataset the caller may not know of goes on as a request for an id nobody published: limited, counted
+                // and metered alike, with the same RateLimit headers and 429s, and answered below with the catalog's 404.
+                // Refused before the limiter, it would stand out by its missing headers and by never being throttled.
+                hiddenId = datasetId;
+                dataset = null;
             }
         }
 
@@ -100,7 +123,8 @@ sealed partial class PolicyStep(
             return;
         }
 
-        await ForwardAsync(context, next, clientIp, descriptor, dataset, null, verdict);
+        await ForwardAsync(context, hiddenId is null ? next : () => MissingDataset.Answer(context.Request, hiddenId).ExecuteAsync(context),
+            clientIp, descriptor, dataset, null, verdict);
     }
 
     /// <summary>
@@ -154,25 +178,25 @@ sealed partial class PolicyStep(
         && !Downloads.DownloadRequests.IsDownload(request);
 
     // A ValueTask: with the descriptor cached, authentication completes without allocating a task.
-    async ValueTask<(IResult? Refusal, ApiKeyDescriptor? Descriptor)> AuthenticateAsync(string key, DateTimeOffset now)
+    async ValueTask<(IResult? Refusal, ApiKeyDescriptor? Descriptor, bool KeyFailed)> AuthenticateAsync(string key, DateTimeOffset now)
     {
         if (!ApiKeyFormat.IsWellFormed(key))
         {
             return (Problem(StatusCodes.Status401Unauthorized, "Malformed API key", GatewayProblemTypes.MalformedApiKey,
                 $"The API key is not in the platform's format ('{ApiKeyFormat.Prefix}' followed by 38 letters and digits, the last six a checksum). " +
-                "Copy it again from your account page; a key with a typo is refused before it is looked up."), null);
+                "Copy it again from your account page; a key with a typo is refused before it is looked up."), null, true);
         }
 
         var (outcome, descriptor) = await keys.Descriptors.GetAsync(ApiKeyFormat.Hash(key));
         if (outcome == LookupOutcome.Unavailable)
         {
-            return (Unavailable("The API key cannot be checked right now. Retry in a few seconds."), null);
+            return (Unavailable("The API key cannot be checked right now. Retry in a few seconds."), null, false);
         }
 
         if (descriptor is null)
         {
             return (Problem(StatusCodes.Status401Unauthorized, "Unknown API key", GatewayProblemTypes.UnknownApiKey,
-                "No account holds this API key. Check that you copied the whole key, or create a new one on your account page."), null);
+                "No account holds this API key. Check that you copied the whole key, or create a new one on your account page."), null, true);
         }
 
         switch (descriptor.StatusAt(now))
@@ -180,49 +204,32 @@ sealed partial class PolicyStep(
             case ApiKeyStatus.Revoked:
                 return (Problem(StatusCodes.Status403Forbidden, "Revoked API key", GatewayProblemTypes.RevokedApiKey,
                     descriptor.StatusReason ?? "This API key was revoked. Create a new key on your account page.",
-                    ("keyId", descriptor.KeyId)), null);
+                    ("keyId", descriptor.KeyId)), null, true);
             case ApiKeyStatus.Expired:
                 return (Problem(StatusCodes.Status403Forbidden, "Expired API key", GatewayProblemTypes.ExpiredApiKey,
                     descriptor.StatusReason ?? $"This API key expired at {descriptor.ExpiresAt:O}. Create a new key on your account page.",
-                    ("keyId", descriptor.KeyId)), null);
+                    ("keyId", descriptor.KeyId)), null, true);
             case ApiKeyStatus.Suspended:
                 return (Problem(StatusCodes.Status402PaymentRequired, "Account suspended", GatewayProblemTypes.AccountSuspended,
                     descriptor.StatusReason ?? "The account of this API key is suspended for non-payment. Pay the open invoices on your account page to restore access.",
-                    ("keyId", descriptor.KeyId)), null);
+                    ("keyId", descriptor.KeyId)), null, false);
         }
 
         if (breaker.IsOpen && _options.Redis.KeyedTraffic == OutageMode.Refuse)
         {
-            return (Unavailable("Limits and quotas cannot be checked right now. Retry in a few seconds."), null);
+            return (Unavailable("Limits and quotas cannot be checked right now. Retry in a few seconds."), null, false);
         }
 
-        return (null, descriptor);
+        return (null, descriptor, false);
     }
 
-    IResult? Authorize(HttpRequest request, DatasetDescriptor dataset, ApiKeyDescriptor? descriptor)
-    {
-        if (dataset.Deleted || (dataset.AccessLevel == AccessLevel.Restricted && !Holds(descriptor, dataset.RequiredEntitlement)))
-        {
-            // Restricted data looks exactly like data that does not exist.
-            return MissingDataset.Answer(request, dataset.DatasetId);
-        }
-
-        return dataset.AccessLevel switch
-        {
-            AccessLevel.Registered or AccessLevel.Paid when descriptor is null => Problem(
-                StatusCodes.Status401Unauthorized, "Authentication required", ProblemTypes.AuthenticationRequired,
-                $"Dataset '{dataset.DatasetId}' is available to registered developers. Send your API key as 'Authorization: ApiKey <key>', 'X-Api-Key: <key>' or the 'api_key' query parameter.",
-                ("plans", _options.PlansUrl)),
-            AccessLevel.Paid when !Holds(descriptor, dataset.RequiredEntitlement) => Problem(
-                StatusCodes.Status403Forbidden, "Subscription required", GatewayProblemTypes.SubscriptionRequired,
-                $"Dataset '{dataset.DatasetId}' belongs to the data product '{dataset.ProductId}', which your account does not subscribe to. Choose a plan that includes it.",
-                ("productId", dataset.ProductId), ("plans", _options.PlansUrl)),
-            _ => null,
-        };
-    }
-
-    static bool Holds(ApiKeyDescriptor? descriptor, string? entitlement) =>
-        entitlement is null || (descriptor is not null && descriptor.Entitlements.Contains(entitlement, StringComparer.Ordinal));
+    /// <summary>
+    /// The refusal of a read the caller may not make, worded by the contracts' one factory, with what the gateway
+    /// adds: where to choose a plan, and the product a subscription is missing for.
+    /// </summary>
+    IResult Refusal(DatasetAccessProblem problem, DatasetDescriptor dataset) => problem.Status == StatusCodes.Status403Forbidden
+        ? Problem(problem.Status, problem.Title, problem.Type, problem.Detail, ("productId", dataset.ProductId), ("plans", _options.PlansUrl))
+        : Problem(problem.Status, problem.Title, problem.Type, problem.Detail, ("plans", _options.PlansUrl));
 
     // Every request awaits the limiter, so its state machine is pooled rather than allocated per request.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -393,6 +400,13 @@ sealed partial class PolicyStep(
             LogNotJournaled(logger, status);
         }
     }
+
+    IResult TooManyFailedKeys(int retryAfter) => new WithRetryAfter(retryAfter, Problem(StatusCodes.Status429TooManyRequests,
+        "Too many refused API keys", GatewayProblemTypes.TooManyFailedKeys,
+        $"Your address sent more than {_options.KeyFailures.Limit} API keys that were refused (malformed, unknown, revoked or expired) within " +
+        $"{_options.KeyFailures.WindowSeconds / 60.0:0.#} minutes, so requests with an API key from it are refused for now. Retry after {retryAfter} s " +
+        "with a key copied from your account page; requests without a key are served as usual.",
+        ("retryAfter", retryAfter)));
 
     IResult Unavailable(string detail)
     {

@@ -32,13 +32,20 @@ public sealed record DatasetDescriptor(
     /// their datasets only in the body.
     /// </summary>
     public ReadRefusal ReadRefusalFor(ConsumerContext.ConsumerContext consumer) =>
+        ReadRefusalFor(consumer.IsAnonymous ? null : consumer.Entitlements);
+
+    /// <summary>
+    /// The same rule for a caller known by its key's <paramref name="entitlements"/> (<c>null</c> when it sent no
+    /// key), as the gateway knows it before any consumer context is signed.
+    /// </summary>
+    public ReadRefusal ReadRefusalFor(IReadOnlyList<string>? entitlements) =>
         AccessLevel == AccessLevel.Open ? ReadRefusal.None
-        : consumer.IsAnonymous ? ReadRefusal.ApiKeyRequired
-        : RequiredEntitlement is { } required && !consumer.HasEntitlement(required) ? ReadRefusal.EntitlementRequired
+        : entitlements is null ? ReadRefusal.ApiKeyRequired
+        : RequiredEntitlement is { } required && !entitlements.Contains(required, StringComparer.Ordinal) ? ReadRefusal.EntitlementRequired
         : ReadRefusal.None;
 }
 
-/// <summary>Why a caller may not read a dataset's rows (see <see cref="DatasetDescriptor.ReadRefusalFor"/>).</summary>
+/// <summary>Why a caller may not read a dataset's rows (see <see cref="DatasetDescriptor.ReadRefusalFor(ConsumerContext.ConsumerContext)"/>).</summary>
 public enum ReadRefusal
 {
     /// <summary>The caller may read the rows.</summary>

@@ -37,8 +37,13 @@ public static class ConsumerContextHeader
     /// <summary>Headers with this prefix are the gateway's alone; it removes them from incoming requests.</summary>
     public const string ReservedPrefix = "X-DataPlatform-";
 
-    /// <summary>How old a context may be before an upstream refuses it.</summary>
-    public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(1);
+    /// <summary>
+    /// How old a context may be before an upstream refuses it, unless configured otherwise
+    /// (<c>DataPlatform:ConsumerContextMaxAgeSeconds</c>). The signature covers the time the gateway signed it, so a
+    /// header captured on the internal network and sent again later, or a stale one, is refused after this long,
+    /// and nothing in it can be changed.
+    /// </summary>
+    public static readonly TimeSpan DefaultMaxAge = TimeSpan.FromSeconds(30);
 
     const string Version = "v1";
     static readonly JsonSerializerOptions _json = new(JsonSerializerDefaults.Web);
@@ -56,8 +61,9 @@ public static class ConsumerContextHeader
     /// <param name="secret">The secret shared between the gateway and the upstreams.</param>
     /// <param name="now">The current time.</param>
     /// <param name="context">The context, when the verdict is <see cref="ConsumerContextVerdict.Valid"/>.</param>
+    /// <param name="maxAge">How far from <paramref name="now"/> the signing time may be, either way; <see cref="DefaultMaxAge"/> when <c>null</c>.</param>
     public static ConsumerContextVerdict Verify(
-        string value, ReadOnlySpan<byte> secret, DateTimeOffset now, out ConsumerContext? context)
+        string value, ReadOnlySpan<byte> secret, DateTimeOffset now, out ConsumerContext? context, TimeSpan? maxAge = null)
     {
         context = null;
         var lastDot = value.LastIndexOf('.');
@@ -97,7 +103,8 @@ public static class ConsumerContextHeader
         }
 
         var age = now - context.IssuedAt;
-        if (age > MaxAge || age < -MaxAge)
+        var allowed = maxAge ?? DefaultMaxAge;
+        if (age > allowed || age < -allowed)
         {
             context = null;
             return ConsumerContextVerdict.Expired;

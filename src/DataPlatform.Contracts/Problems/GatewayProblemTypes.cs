@@ -21,6 +21,12 @@ public static class GatewayProblemTypes
     /// <summary>The key's account is suspended for non-payment (402).</summary>
     public const string AccountSuspended = "/problems/account-suspended";
 
+    /// <summary>
+    /// The client address sent too many API keys that were refused in a short time (429): key-bearing requests from
+    /// it are refused without a lookup until the window ends (<c>Retry-After</c>).
+    /// </summary>
+    public const string TooManyFailedKeys = "/problems/too-many-failed-api-keys";
+
     /// <summary>The dataset needs a key: it is open to registered developers only.</summary>
     public const string RegistrationRequired = "/problems/registration-required";
 

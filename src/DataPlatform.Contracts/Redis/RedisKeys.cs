@@ -22,6 +22,15 @@ public static class RedisKeys
     public static string LimiterPrefix(string consumerId) => "dp:" + ConsumerTag(consumerId) + ":limit:";
 
     /// <summary>
+    /// A counter of the API keys refused (malformed, unknown, revoked, expired) from one client address in the
+    /// gateway's current window, which expires with the window. <paramref name="clientPartition"/> is the address as
+    /// the anonymous tier partitions it (<c>ip:&lt;IPv4&gt;</c>, <c>ip:&lt;IPv6 /64 prefix&gt;/64</c>). One key per
+    /// address, declared to the gateway's script in <c>KEYS</c>, so it is one cluster slot; its hash tag keeps any
+    /// future key of the same address in that slot too.
+    /// </summary>
+    public static string KeyFailures(string clientPartition) => "dp:{a:" + clientPartition + "}:key-failures";
+
+    /// <summary>
     /// A hash of one consumer's usage in one hour (UTC, <see cref="UsageHour"/>). Fields are
     /// <see cref="UsageField"/> names; values are absolute running totals that only grow, so a harvester can
     /// read them any number of times and store what it read without double counting.

@@ -39,6 +39,17 @@ public sealed class PlatformOptions
     /// </summary>
     public string? ConsumerContextSecret { get; set; }
 
+    /// <summary>
+    /// How many seconds a signed consumer context stays valid at an upstream: a captured header replayed later, or a
+    /// stale one, is refused after this. Set the same value on the gateway (which re-signs well within it) and on
+    /// every upstream; allow for the clock difference between their machines.
+    /// </summary>
+    [Range(2, 600)]
+    public int ConsumerContextMaxAgeSeconds { get; set; } = (int)Contracts.ConsumerContext.ConsumerContextHeader.DefaultMaxAge.TotalSeconds;
+
+    /// <summary>The validity of a consumer context, <see cref="ConsumerContextMaxAgeSeconds"/>.</summary>
+    public TimeSpan ConsumerContextMaxAge => TimeSpan.FromSeconds(ConsumerContextMaxAgeSeconds);
+
     /// <summary>The full path of <see cref="DataDirectory"/>.</summary>
     public string DataDirectoryPath => Path.GetFullPath(DataDirectory);
 

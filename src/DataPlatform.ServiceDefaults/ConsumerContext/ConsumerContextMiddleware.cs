@@ -1,18 +1,22 @@
 using DataPlatform.Contracts.ConsumerContext;
 using DataPlatform.Contracts.Problems;
+using DataPlatform.ServiceDefaults.Configuration;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace DataPlatform.ServiceDefaults.ConsumerContext;
 
 /// <summary>
 /// Reads the consumer context that the gateway signed. A request without one is anonymous; a request whose
-/// context is forged, malformed or older than a minute is refused with 401, because it did not come
-/// through the gateway as it claims.
+/// context is forged, malformed or older than <see cref="PlatformOptions.ConsumerContextMaxAgeSeconds"/> (a
+/// replayed one, say) is refused with 401, because it did not come through the gateway as it claims.
 /// </summary>
 sealed partial class ConsumerContextMiddleware(
-    RequestDelegate next, ConsumerContextSecret secret, TimeProvider time, ILogger<ConsumerContextMiddleware> logger)
+    RequestDelegate next, ConsumerContextSecret secret, TimeProvider time, IOptions<PlatformOptions> options, ILogger<ConsumerContextMiddleware> logger)
 {
+    readonly TimeSpan _maxAge = options.Value.ConsumerContextMaxAge;
+
     public Task InvokeAsync(HttpContext context)
     {
         var header = context.Request.Headers[ConsumerContextHeader.Name];
@@ -24,8 +28,8 @@ sealed partial class ConsumerContextMiddleware(
         }
 
         var verdict = header.Count == 1
-            ? ConsumerContextHeader.Verify(header[0]!, secret.Key, time.GetUtcNow(), out var consumer)
-            : ConsumerContextHeader.Verify(string.Empty, secret.Key, time.GetUtcNow(), out consumer);
+            ? ConsumerContextHeader.Verify(header[0]!, secret.Key, time.GetUtcNow(), out var consumer, _maxAge)
+            : ConsumerContextHeader.Verify(string.Empty, secret.Key, time.GetUtcNow(), out consumer, _maxAge);
         if (verdict != ConsumerContextVerdict.Valid)
         {
             LogRefused(logger, verdict);

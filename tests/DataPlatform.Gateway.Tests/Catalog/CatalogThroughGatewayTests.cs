@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using DataPlatform.AppHost;
 using DataPlatform.Contracts.Access;
 using DataPlatform.Contracts.Problems;
 using DataPlatform.Contracts.Redis;
@@ -103,6 +104,56 @@ public abstract partial class CatalogThroughGatewayTests(PlatformFixture platfor
         }
     }
 
+    [Theory]
+    [InlineData("/odata/{0}/Records")]
+    [InlineData("/api/v1/datasets/{0}/rows")]
+    [InlineData("/api/v1/datasets/{0}/download.csv")]
+    public async Task Restricted_data_is_limited_and_answered_exactly_as_an_unknown_id_under_concurrent_anonymous_requests(string pathFormat)
+    {
+        await using var scenario = await CatalogScenario.StartAsync(platform);
+        var restricted = await scenario.PublishAsync(AccessLevel.Restricted);
+        var missing = "gw-missing-" + Guid.NewGuid().ToString("N")[..10];
+        // Five a minute and no tighter burst: the minute's five are spent at once and come back one per 12 s, so 60
+        // requests sent together get five answers and 55 refusals however they interleave.
+        var gateway = await scenario.StartGatewayAsync(("Gateway:Anonymous:BurstPerSecond", "1000"), ("Gateway:Anonymous:RequestsPerMinute", "5"));
+
+        var hidden = await SendTogetherAsync(gateway, pathFormat, restricted, 60);
+        var absent = await SendTogetherAsync(gateway, pathFormat, missing, 60);
+
+        Assert.Equal(5, absent.Count(answer => answer.Status == HttpStatusCode.NotFound));
+        Assert.Equal(55, absent.Count(answer => answer.Status == HttpStatusCode.TooManyRequests));
+        Assert.Equal(Tally(absent), Tally(hidden));
+        foreach (var status in new[] { HttpStatusCode.NotFound, HttpStatusCode.TooManyRequests })
+        {
+            var one = absent.First(answer => answer.Status == status);
+            var other = hidden.First(answer => answer.Status == status);
+            Assert.Equal(one.Headers, other.Headers);
+            Assert.Equal(one.ContentType, other.ContentType);
+            Assert.Contains("RateLimit", other.Headers);
+            Assert.Contains("RateLimit-Policy", other.Headers);
+            Assert.Equal(Normalize(one.Body, missing), Normalize(other.Body, restricted));
+        }
+    }
+
+    sealed record Exchange(HttpStatusCode Status, string Headers, string? ContentType, string Body);
+
+    static async Task<Exchange[]> SendTogetherAsync(RunningGateway gateway, string pathFormat, string dataset, int count)
+    {
+        using var client = GatewayScenario.ClientFrom(gateway, GatewayScenario.UniqueLoopback());
+        var path = string.Format(System.Globalization.CultureInfo.InvariantCulture, pathFormat, dataset);
+        return await Task.WhenAll(Enumerable.Range(0, count).Select(async _ =>
+        {
+            using var response = await client.GetAsync(path);
+            var names = response.Headers.Concat(response.Content.Headers)
+                .Select(header => header.Key).Where(name => name != "Date").Order(StringComparer.OrdinalIgnoreCase);
+            return new Exchange(response.StatusCode, string.Join(",", names), response.Content.Headers.ContentType?.ToString(),
+                await response.Content.ReadAsStringAsync());
+        }));
+    }
+
+    static string Tally(IEnumerable<Exchange> answers) =>
+        string.Join(", ", answers.GroupBy(answer => answer.Status).OrderBy(group => group.Key).Select(group => $"{(int)group.Key}: {group.Count()}"));
+
     [Fact]
     public async Task The_bytes_of_a_real_catalog_response_are_metered_to_the_consumer_and_product()
     {
@@ -140,7 +191,7 @@ public abstract partial class CatalogThroughGatewayTests(PlatformFixture platfor
 
     /// <summary>The body with what must differ between two answers (the id asked for, the trace id) taken out.</summary>
     static string Normalize(string body, string dataset) =>
-        TraceId().Replace(body.Replace(dataset, "<id>", StringComparison.Ordinal), "\"traceId\":\"<trace>\"");
+        Seconds().Replace(TraceId().Replace(body.Replace(dataset, "<id>", StringComparison.Ordinal), "\"traceId\":\"<trace>\""), "<n>");
 
     static async Task<List<string?>> ProvincesAsync(HttpResponseMessage response)
     {
@@ -166,6 +217,10 @@ public abstract partial class CatalogThroughGatewayTests(PlatformFixture platfor
 
     [GeneratedRegex("\"traceId\":\"[^\"]*\"")]
     private static partial Regex TraceId();
+
+    // A 429 says how many seconds are left, which moves on between two requests.
+    [GeneratedRegex("(?<=Retry after |\"retryAfter\":)[0-9]+")]
+    private static partial Regex Seconds();
 }
 
 [Collection(EmbeddedCollection.Name)]

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using DataPlatform.AppHost;
 using DataPlatform.Contracts;
 using DataPlatform.Contracts.Access;
 using DataPlatform.Contracts.Redis;
@@ -17,6 +18,7 @@ namespace DataPlatform.Gateway.Tests.Support;
 public sealed class CatalogScenario : IAsyncDisposable
 {
     readonly PlatformFixture _platform;
+    readonly List<RunningGateway> _gateways = [];
 
     CatalogScenario(PlatformFixture platform, ConnectionMultiplexer redis)
     {
@@ -102,5 +104,42 @@ public sealed class CatalogScenario : IAsyncDisposable
         return (key, descriptor);
     }
 
-    public ValueTask DisposeAsync() => Redis.DisposeAsync();
+    /// <summary>Issues a key whose account holds the publisher role, as billing does for a publishing agency.</summary>
+    public async Task<string> IssuePublisherKeyAsync()
+    {
+        var (key, descriptor) = await IssueKeyAsync();
+        var hash = ApiKeyFormat.Hash(key);
+        await Database.StringSetAsync(RedisKeys.ApiKey(hash), ContractJson.Serialize(descriptor with { Roles = [Roles.Publisher] }));
+        await Database.PublishAsync(RedisChannel.Literal(RedisKeys.InvalidationChannel), Invalidation.ApiKey(hash));
+        return key;
+    }
+
+    /// <summary>
+    /// Starts a gateway of this test's own in front of the fixture's catalog and billing, on the fixture's Redis,
+    /// with <paramref name="settings"/> on top (limits a test needs that the fixture's gateway does not have).
+    /// </summary>
+    public async Task<RunningGateway> StartGatewayAsync(params (string Key, string? Value)[] settings)
+    {
+        var all = _platform.Platform.GatewaySettings(Path.Combine(_platform.DataDirectory, "gateway-" + Guid.NewGuid().ToString("N")[..8]));
+        all["Logging:LogLevel:Default"] = "Warning";
+        all["Logging:Console:FormatterName"] = "simple";
+        foreach (var (key, value) in settings)
+        {
+            all[key] = value;
+        }
+
+        var gateway = await PlatformLauncher.StartGatewayAsync(all, CancellationToken.None);
+        _gateways.Add(gateway);
+        return gateway;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var gateway in _gateways)
+        {
+            await gateway.DisposeAsync();
+        }
+
+        await Redis.DisposeAsync();
+    }
 }

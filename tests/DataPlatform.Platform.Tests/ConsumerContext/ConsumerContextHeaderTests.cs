@@ -42,11 +42,23 @@ public sealed class ConsumerContextHeaderTests
         Assert.Equal(ConsumerContextVerdict.Malformed, ConsumerContextHeader.Verify(header, _secret, _now, out _));
 
     [Fact]
-    public void A_context_older_than_a_minute_has_expired()
+    public void A_context_older_than_the_default_30_seconds_has_expired()
     {
         var header = ConsumerContextHeader.Sign(Context.Anonymous(null, _now), _secret);
 
-        Assert.Equal(ConsumerContextVerdict.Valid, ConsumerContextHeader.Verify(header, _secret, _now.AddSeconds(59), out _));
-        Assert.Equal(ConsumerContextVerdict.Expired, ConsumerContextHeader.Verify(header, _secret, _now.AddSeconds(61), out _));
+        Assert.Equal(ConsumerContextVerdict.Valid, ConsumerContextHeader.Verify(header, _secret, _now.AddSeconds(29), out _));
+        Assert.Equal(ConsumerContextVerdict.Expired, ConsumerContextHeader.Verify(header, _secret, _now.AddSeconds(31), out _));
+    }
+
+    [Fact]
+    public void A_configured_window_decides_how_long_a_context_stays_valid_either_way()
+    {
+        var header = ConsumerContextHeader.Sign(Context.Anonymous(null, _now), _secret);
+        var window = TimeSpan.FromSeconds(5);
+
+        Assert.Equal(ConsumerContextVerdict.Valid, ConsumerContextHeader.Verify(header, _secret, _now.AddSeconds(4), out _, window));
+        Assert.Equal(ConsumerContextVerdict.Expired, ConsumerContextHeader.Verify(header, _secret, _now.AddSeconds(6), out _, window));
+        // Signed "in the future" by more than the window: not a clock difference, and refused too.
+        Assert.Equal(ConsumerContextVerdict.Expired, ConsumerContextHeader.Verify(header, _secret, _now.AddSeconds(-6), out _, window));
     }
 }

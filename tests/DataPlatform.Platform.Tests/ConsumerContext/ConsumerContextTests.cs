@@ -80,6 +80,56 @@ public abstract class ConsumerContextTests(PlatformFixture platform)
         Assert.Equal(ProblemTypes.AuthenticationRequired, problem.GetProperty("type").GetString());
     }
 
+    /// <summary>
+    /// Contexts that did not come from the gateway just now, sent straight to an upstream: forged with another
+    /// secret, a captured context with another consumer's payload spliced in, a captured one replayed after the
+    /// validity window (30 s by default), and one dated ahead by more than the window. Each is refused with 401, and
+    /// nothing is done as the consumer it names.
+    /// </summary>
+    [Theory]
+    [InlineData("catalog", "forged")]
+    [InlineData("catalog", "spliced")]
+    [InlineData("catalog", "replayed")]
+    [InlineData("catalog", "future")]
+    [InlineData("billing", "forged")]
+    [InlineData("billing", "spliced")]
+    [InlineData("billing", "replayed")]
+    [InlineData("billing", "future")]
+    public async Task A_context_that_did_not_come_from_the_gateway_just_now_is_refused_and_never_acted_on(string upstream, string kind)
+    {
+        var id = "cc-" + kind + "-" + Guid.NewGuid().ToString("N")[..10];
+        var now = DateTimeOffset.UtcNow;
+        var header = kind switch
+        {
+            "forged" => ConsumerContextHeader.Sign(Publisher(now), "not-the-platform-secret-at-all-000"u8),
+            "spliced" => Splice(
+                ConsumerContextHeader.Sign(Publisher(now), "not-the-platform-secret-at-all-000"u8),
+                ConsumerContextHeader.Sign(Context.Anonymous("203.0.113.9", now), platform.ConsumerContextSecret)),
+            "replayed" => ConsumerContextHeader.Sign(Publisher(now - ConsumerContextHeader.DefaultMaxAge - TimeSpan.FromSeconds(5)), platform.ConsumerContextSecret),
+            "future" => ConsumerContextHeader.Sign(Publisher(now + ConsumerContextHeader.DefaultMaxAge + TimeSpan.FromSeconds(5)), platform.ConsumerContextSecret),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+        using var client = upstream == "catalog" ? platform.CreateCatalogClient() : platform.CreateBillingClient();
+        // As a publisher, the catalog would create the dataset; as an administrator, billing would list the accounts.
+        using var request = upstream == "catalog"
+            ? new HttpRequestMessage(HttpMethod.Put, $"/api/v1/datasets/{id}") { Content = JsonContent.Create(new { title = new { vi = id } }) }
+            : new HttpRequestMessage(HttpMethod.Get, "/api/v1/admin/accounts");
+        request.Headers.Add(ConsumerContextHeader.Name, header);
+
+        using var response = await client.SendAsync(request);
+
+        await AssertInvalidContextAsync(response);
+        if (upstream == "catalog")
+        {
+            using var created = await client.GetAsync($"/api/v1/datasets/{id}");
+            Assert.Equal(HttpStatusCode.NotFound, created.StatusCode);
+        }
+    }
+
+    /// <summary>The payload of <paramref name="payloadFrom"/> under the signature of <paramref name="signatureFrom"/>.</summary>
+    static string Splice(string payloadFrom, string signatureFrom) =>
+        payloadFrom[..payloadFrom.LastIndexOf('.')] + signatureFrom[signatureFrom.LastIndexOf('.')..];
+
     static async Task AssertInvalidContextAsync(HttpResponseMessage response)
     {
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
