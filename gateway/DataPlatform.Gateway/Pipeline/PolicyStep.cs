@@ -65,7 +65,7 @@ sealed partial class PolicyStep(
         if (DatasetPath.Find(context.Request.Path) is { } datasetId)
         {
             (_, dataset) = await datasets.Descriptors.GetAsync(datasetId);
-            if (dataset is not null && !DatasetPath.IsChange(context.Request) && Authorize(context.Request, dataset, descriptor) is { } refusal)
+            if (dataset is not null && !DatasetPath.IsChange(context.Request) && Authorize(context.Request, dataset, descriptor, DatasetPath.IsMetadataRead(context.Request)) is { } refusal)
             {
                 await refusal.ExecuteAsync(context);
                 return;
@@ -199,12 +199,18 @@ sealed partial class PolicyStep(
         return (null, descriptor);
     }
 
-    IResult? Authorize(HttpRequest request, DatasetDescriptor dataset, ApiKeyDescriptor? descriptor)
+    IResult? Authorize(HttpRequest request, DatasetDescriptor dataset, ApiKeyDescriptor? descriptor, bool metadataOnly)
     {
         if (dataset.Deleted || (dataset.AccessLevel == AccessLevel.Restricted && !Holds(descriptor, dataset.RequiredEntitlement)))
         {
             // Restricted data looks exactly like data that does not exist.
             return MissingDataset.Answer(request, dataset.DatasetId);
+        }
+
+        if (metadataOnly)
+        {
+            // A registered or paid dataset's catalog entry is public, as in the catalog's search; its rows are not.
+            return null;
         }
 
         return dataset.AccessLevel switch
