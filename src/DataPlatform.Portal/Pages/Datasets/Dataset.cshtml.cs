@@ -171,7 +171,7 @@ internal sealed class DatasetModel(GatewayClient api, SessionCookie sessions, IO
 
     async Task LoadChartAsync(CancellationToken cancellationToken)
     {
-        ChartY = Column(Y) is { IsNumeric: true } y ? y : NumericColumns.FirstOrDefault();
+        ChartY = Column(Y) is { IsNumeric: true } y ? y : DefaultValueColumn();
         ChartX = Column(X) is { } x && x.Type != "decimal" && x != ChartY ? x : DefaultGroupColumn();
         if (ChartY is null || ChartX is null)
         {
@@ -196,6 +196,12 @@ internal sealed class DatasetModel(GatewayClient api, SessionCookie sessions, IO
             ChartError = refused.Detail;
         }
     }
+
+    /// <summary>A measure rather than an identifier: not a key, not a year, decimals first.</summary>
+    ColumnView? DefaultValueColumn() => NumericColumns
+        .OrderBy(c => c.Key || c.Name.Contains("year", StringComparison.OrdinalIgnoreCase) ? 1 : 0)
+        .ThenBy(c => c.Type == "decimal" ? 0 : 1)
+        .FirstOrDefault();
 
     ColumnView? DefaultGroupColumn() =>
         GroupColumns.FirstOrDefault(c => c.IsTime) ??
