@@ -1,6 +1,7 @@
 using DataPlatform.Gateway.ConsumerContext;
 using DataPlatform.Gateway.Downloads;
 using DataPlatform.Gateway.Pipeline;
+using DataPlatform.Gateway.Portal;
 using DataPlatform.Gateway.Routing;
 using DataPlatform.ServiceDefaults;
 using Microsoft.Extensions.Configuration.Json;
@@ -31,6 +32,7 @@ public static class GatewayHost
         builder.AddServiceDefaults(Service);
         AddDefaultRoutes(builder.Configuration);
         builder.AddGatewayPolicies();
+        builder.AddPortalVisitors();
 
         builder.Services.AddSingleton<ConsumerContextTransform>();
         builder.Services.AddReverseProxy()
@@ -45,6 +47,7 @@ public static class GatewayHost
         var app = builder.Build();
 
         app.UseGatewayEdge();
+        app.UsePortalVisitors();
         app.UseServiceDefaults();
         app.MapGatewayIndex();
         app.MapApiDocumentation();

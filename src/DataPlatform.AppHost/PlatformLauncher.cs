@@ -1,6 +1,8 @@
+using System.Text;
 using DataPlatform.Billing;
 using DataPlatform.Catalog;
 using DataPlatform.Gateway;
+using DataPlatform.Portal;
 using DataPlatform.ServiceDefaults.Configuration;
 using DataPlatform.ServiceDefaults.ConsumerContext;
 using DataPlatform.ServiceDefaults.Redis;
@@ -11,7 +13,7 @@ namespace DataPlatform.AppHost;
 
 /// <summary>
 /// Starts the whole platform in this process: an embedded Garnet server when no Redis is configured, then
-/// the catalog and billing on loopback ports, then the gateway in front of them. The one-command launcher
+/// the catalog, billing and the portal on loopback ports, then the gateway in front of them. The one-command launcher
 /// and the functional tests both start the platform through here, so the tests run what users run.
 /// </summary>
 public static class PlatformLauncher
@@ -32,8 +34,9 @@ public static class PlatformLauncher
         var options = configuration.GetSection(PlatformOptions.SectionName).Get<PlatformOptions>() ?? new PlatformOptions();
         var overrides = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>());
 
-        // Generate the shared secret before the services start, so that none of them races to create it.
+        // Generate the shared secrets before the services start, so that none of them races to create them.
         ConsumerContextSecret.Load(options);
+        PortalProxySecret.Load(options);
 
         EmbeddedRedisServer? redis = null;
         var running = new RunningPlatform(options);
@@ -46,6 +49,8 @@ public static class PlatformLauncher
                     configuration.GetValue("DataPlatform:EmbeddedRedisPort", 0));
                 running.EmbeddedRedis = redis;
                 overrides["DataPlatform:Redis"] = redis.ConnectionString;
+                // The embedded server is the launcher's own; the portal's cookie keys outlive it in the data directory.
+                overrides.TryAdd("Portal:KeyStore", "files");
             }
 
             // Internal services listen on free ports unless an operator pinned them.
@@ -59,18 +64,35 @@ public static class PlatformLauncher
                 overrides["DataPlatform:BillingUrl"] = "http://127.0.0.1:0";
             }
 
+            if (configuration["DataPlatform:PortalUrl"] is null)
+            {
+                overrides["DataPlatform:PortalUrl"] = "http://127.0.0.1:0";
+            }
+
             running.Catalog = CatalogHost.Build(args, builder => Configure(builder, overrides));
             running.Billing = BillingHost.Build(args, builder => Configure(builder, overrides));
-            await Task.WhenAll(running.Catalog.StartAsync(cancellationToken), running.Billing.StartAsync(cancellationToken));
+            running.Portal = PortalHost.Build(args, builder => Configure(builder, overrides));
+            await Task.WhenAll(
+                running.Catalog.StartAsync(cancellationToken),
+                running.Billing.StartAsync(cancellationToken),
+                running.Portal.StartAsync(cancellationToken));
 
             running.CatalogUrl = ListeningAddress(running.Catalog);
             running.BillingUrl = ListeningAddress(running.Billing);
+            running.PortalUrl = ListeningAddress(running.Portal);
             overrides["DataPlatform:CatalogUrl"] = running.CatalogUrl;
             overrides["DataPlatform:BillingUrl"] = running.BillingUrl;
+            overrides["DataPlatform:PortalUrl"] = running.PortalUrl;
 
             running.Gateway = GatewayHost.Build(args, builder => Configure(builder, overrides));
             await running.Gateway.StartAsync(cancellationToken);
             running.GatewayUrl = ListeningAddress(running.Gateway);
+            // The portal calls the public API where the gateway actually listens, a port that may be chosen only now.
+            if (configuration["Portal:ApiUrl"] is null)
+            {
+                PortalHost.UseGateway(running.Portal, running.GatewayUrl);
+            }
+
             running.RedisConnectionString = overrides.TryGetValue("DataPlatform:Redis", out var r) && r is not null ? r : options.Redis!;
             return running;
         }
@@ -137,6 +159,9 @@ public sealed class RunningPlatform(PlatformOptions options) : IAsyncDisposable
     /// <summary>Billing's actual address.</summary>
     public string BillingUrl { get; internal set; } = "";
 
+    /// <summary>The portal's actual address (internal: visitors reach it through the gateway).</summary>
+    public string PortalUrl { get; internal set; } = "";
+
     /// <summary>The Redis connection string every service uses.</summary>
     public string RedisConnectionString { get; internal set; } = "";
 
@@ -152,6 +177,9 @@ public sealed class RunningPlatform(PlatformOptions options) : IAsyncDisposable
     /// <summary>The gateway host.</summary>
     public WebApplication? Gateway { get; internal set; }
 
+    /// <summary>The portal host.</summary>
+    public WebApplication? Portal { get; internal set; }
+
     /// <summary>
     /// The settings a further gateway instance needs to stand beside this platform's gateway: its Redis, its
     /// upstreams and its consumer-context secret, with <paramref name="dataDirectory"/> for its own files.
@@ -161,13 +189,15 @@ public sealed class RunningPlatform(PlatformOptions options) : IAsyncDisposable
         ["DataPlatform:Redis"] = RedisConnectionString,
         ["DataPlatform:CatalogUrl"] = CatalogUrl,
         ["DataPlatform:BillingUrl"] = BillingUrl,
+        ["DataPlatform:PortalUrl"] = PortalUrl,
         ["DataPlatform:DataDirectory"] = dataDirectory,
         ["DataPlatform:ConsumerContextSecret"] = Options.ConsumerContextSecret,
+        ["DataPlatform:PortalProxySecret"] = Encoding.UTF8.GetString(PortalProxySecret.Load(Options).Key),
     };
 
     /// <summary>The services this platform hosts, by name, in the order they stop: the gateway first.</summary>
     public IReadOnlyList<(string Name, WebApplication App)> Hosts =>
-        new (string Name, WebApplication? App)[] { ("gateway", Gateway), ("catalog", Catalog), ("billing", Billing) }
+        new (string Name, WebApplication? App)[] { ("gateway", Gateway), ("catalog", Catalog), ("billing", Billing), ("portal", Portal) }
             .Where(s => s.App is not null).Select(s => (s.Name, s.App!)).ToList();
 
     /// <summary>

@@ -48,10 +48,12 @@ Console.WriteLine($"""
 
     DataPlatform is running.
       Gateway (public)     {gateway}
+      Portal (browser)     {gateway}/
       API documentation    {gateway}/swagger
       Health               {gateway}/health/ready
       Catalog (internal)   {platform.CatalogUrl}
       Billing (internal)   {platform.BillingUrl}
+      Portal (internal)    {platform.PortalUrl}
       Redis                {redis}
       Database             {database}{access}
     Press Ctrl+C to stop.

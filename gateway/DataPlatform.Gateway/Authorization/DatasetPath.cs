@@ -16,6 +16,32 @@ static class DatasetPath
         !HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method) && !HttpMethods.IsOptions(request.Method)
         && request.Path.Value is { } path && path.StartsWith(RestPrefix, StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// True for a read of a dataset's catalog entry or versions (<c>GET /api/v1/datasets/{id}</c>, <c>…/versions</c>,
+    /// <c>…/versions/{n}</c>), not of its rows. The catalog publishes that metadata to everyone in its search, DCAT and
+    /// CKAN answers, so that people can learn what a registered or paid dataset holds and what they need to read it;
+    /// the one entry must not be refused where the list shows it. Restricted datasets stay invisible.
+    /// </summary>
+    public static bool IsMetadataRead(HttpRequest request)
+    {
+        if ((!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
+            || request.Path.Value is not { } path || !path.StartsWith(RestPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var rest = path.AsSpan(RestPrefix.Length).TrimEnd('/');
+        var slash = rest.IndexOf('/');
+        if (slash < 0)
+        {
+            return !rest.IsEmpty;
+        }
+
+        var tail = rest[(slash + 1)..];
+        return tail.Equals("versions", StringComparison.OrdinalIgnoreCase)
+            || (tail.StartsWith("versions/", StringComparison.OrdinalIgnoreCase) && tail[9..].IndexOf('/') < 0 && int.TryParse(tail[9..], out _));
+    }
+
     /// <summary>The dataset id in <paramref name="path"/>, or <c>null</c> for a path about no one dataset.</summary>
     public static string? Find(PathString path)
     {

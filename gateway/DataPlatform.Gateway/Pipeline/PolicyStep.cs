@@ -83,15 +83,22 @@ sealed partial class PolicyStep(
             {
                 if (problem.Status != StatusCodes.Status404NotFound)
                 {
-                    await Refusal(problem, dataset).ExecuteAsync(context);
-                    return;
+                    // A registered or paid dataset's catalog entry is public, as in the catalog's search; its rows are not.
+                    if (!DatasetPath.IsMetadataRead(context.Request))
+                    {
+                        await Refusal(problem, dataset).ExecuteAsync(context);
+                        return;
+                    }
                 }
-
-                // A dataset the caller may not know of goes on as a request for an id nobody published: limited, counted
-                // and metered alike, with the same RateLimit headers and 429s, and answered below with the catalog's 404.
-                // Refused before the limiter, it would stand out by its missing headers and by never being throttled.
-                hiddenId = datasetId;
-                dataset = null;
+                else
+                {
+                    // A dataset the caller may not know of goes on as a request for an id nobody published: limited,
+                    // counted and metered alike, with the same RateLimit headers and 429s, and answered below with the
+                    // catalog's 404. Refused before the limiter, it would stand out by its missing headers and by never
+                    // being throttled.
+                    hiddenId = datasetId;
+                    dataset = null;
+                }
             }
         }
 

@@ -35,6 +35,7 @@ sealed class UpstreamAddressFilter(IOptions<PlatformOptions> options) : IProxyCo
     {
         "catalog" => options.Value.CatalogUrl,
         "billing" => options.Value.BillingUrl,
+        "portal" => options.Value.PortalUrl,
         _ => throw new InvalidOperationException($"The routes name an unknown service '{service}'."),
     };
 }

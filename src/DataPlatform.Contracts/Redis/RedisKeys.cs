@@ -50,6 +50,9 @@ public static class RedisKeys
 
     /// <summary>The channel on which <see cref="Invalidation"/> messages are published.</summary>
     public const string InvalidationChannel = "dp:invalidate";
+
+    /// <summary>The list in which the portal's instances share the Data Protection keys of their session cookies.</summary>
+    public const string PortalDataProtectionKeys = "dp:portal:data-protection-keys";
 }
 
 /// <summary>A field of a <see cref="RedisKeys.Usage"/> hash.</summary>

@@ -23,6 +23,10 @@ public sealed class PlatformOptions
     [Required, Url]
     public string BillingUrl { get; set; } = "http://127.0.0.1:8082";
 
+    /// <summary>Where the portal listens, and where the gateway sends the portal's pages.</summary>
+    [Required, Url]
+    public string PortalUrl { get; set; } = "http://127.0.0.1:8083";
+
     /// <summary>Where embedded data lives: SQLite files, the embedded Redis log, generated secrets.</summary>
     [Required]
     public string DataDirectory { get; set; } = "./.data";
@@ -49,6 +53,13 @@ public sealed class PlatformOptions
 
     /// <summary>The validity of a consumer context, <see cref="ConsumerContextMaxAgeSeconds"/>.</summary>
     public TimeSpan ConsumerContextMaxAge => TimeSpan.FromSeconds(ConsumerContextMaxAgeSeconds);
+
+    /// <summary>
+    /// The secret with which the portal vouches to the gateway for an anonymous visitor's address, so that the
+    /// visitor, not the portal, is limited. Empty means one generated at first start and kept in
+    /// <see cref="DataDirectory"/>. Only the gateway and the portal read it.
+    /// </summary>
+    public string? PortalProxySecret { get; set; }
 
     /// <summary>The full path of <see cref="DataDirectory"/>.</summary>
     public string DataDirectoryPath => Path.GetFullPath(DataDirectory);

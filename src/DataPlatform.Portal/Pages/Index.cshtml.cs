@@ -1,0 +1,18 @@
+using DataPlatform.Portal.Api;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace DataPlatform.Portal.Pages;
+
+/// <summary>The home page: a search box, the themes with their counts, the newest datasets.</summary>
+internal sealed class IndexModel(GatewayClient api) : PageModel
+{
+    public SearchView Catalog { get; private set; } = new(0, 0, 0, [], new Dictionary<string, IReadOnlyList<FacetValue>>());
+
+    public IReadOnlyList<FacetValue> Themes => Catalog.Facets.GetValueOrDefault("theme") ?? [];
+
+    public IReadOnlyList<FacetValue> Publishers => Catalog.Facets.GetValueOrDefault("publisher") ?? [];
+
+    public async Task OnGetAsync(CancellationToken cancellationToken) =>
+        // Without a query the catalog lists the newest first, with facets over every dataset the visitor may see.
+        Catalog = await api.SearchAsync(null, new Dictionary<string, string?>(), 0, 6, cancellationToken);
+}

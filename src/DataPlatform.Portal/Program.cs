@@ -1,0 +1,4 @@
+using DataPlatform.Portal;
+
+var app = PortalHost.Build(args);
+await app.RunAsync();
