@@ -21,9 +21,10 @@ sealed partial class InvalidationListener(
         {
             await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(RedisKeys.InvalidationChannel), (_, message) => Apply(message));
         }
-        catch (RedisException exception)
+        catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
         {
-            // The multiplexer re-subscribes by itself once Redis is reachable; until then copies simply expire.
+            // The multiplexer re-subscribes by itself once Redis is reachable (and a slow answer on a busy start is
+            // no reason to stop the gateway); until then copies simply expire.
             LogSubscribeFailed(logger, exception.Message);
         }
     }

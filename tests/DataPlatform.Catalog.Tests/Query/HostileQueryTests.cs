@@ -183,6 +183,26 @@ public abstract class HostileQueryTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task Apply_chains_of_hundreds_of_steps_are_refused_by_the_same_filter_limits()
+    {
+        using var client = await GatewayWithWardsAsync();
+        // 110 filter steps of eleven terms each: every step is short, together they are past the filter's size, in a URL
+        // still short enough for the request-line limit.
+        var steps = string.Join("/", Enumerable.Range(0, 110).Select(_ => "filter(code in ('1','2','3','4','5','6','7','8','9'))"));
+        var nested = string.Concat(Enumerable.Repeat("not(", 40)) + "code eq '1'" + new string(')', 40);
+
+        using var wide = await client.GetAsync($"/odata/{_wards}/Records?$apply={steps}/groupby((name),aggregate($count as n))");
+        using var deep = await client.GetAsync($"/odata/{_wards}/Records?$apply=filter({nested})");
+
+        Assert.Equal(HttpStatusCode.BadRequest, wide.StatusCode);
+        var wideError = (await wide.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error");
+        Assert.Equal("FilterSizeLimitExceeded", wideError.GetProperty("code").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, deep.StatusCode);
+        Assert.Equal("FilterDepthLimitExceeded", (await deep.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("code").GetString());
+        await StillServesAsync(client);
+    }
+
+    [Fact]
     public async Task Forged_paging_tokens_are_refused_whatever_they_hold()
     {
         using var client = await GatewayWithWardsAsync();
