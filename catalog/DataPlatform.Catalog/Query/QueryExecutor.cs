@@ -135,7 +135,7 @@ sealed partial class QueryExecutor(
     public async Task<QueryRowStream> ExportAsync(QueryPlan plan, CancellationToken cancellationToken)
     {
         // An export has no page limit (it goes to a file, not into memory), but every other limit holds.
-        Check(plan with { Take = 0, RequestedRows = null });
+        Check(plan, pageLimit: false);
         var statement = SqlTranslator.Translate(plan with { Take = Math.Max(plan.Take, 0) }, _dialect);
         // The statement asks for exactly the plan's rows, so the stream never reaches its limit and reads no position.
         return new QueryRowStream(await OpenAsync(statement, cancellationToken, _options.ExportTimeoutSeconds), int.MaxValue, ClosingAudit(plan));
@@ -147,7 +147,7 @@ sealed partial class QueryExecutor(
     /// rows may have reached it.
     /// </summary>
     Func<long, Task>? ClosingAudit(QueryPlan plan) =>
-        IsAudited(plan) && plan.Reader is { Audited: true } ? rows => AuditAsync(plan, rows, CancellationToken.None) : null;
+        AuditReader(plan) is not null ? rows => AuditAsync(plan, rows, CancellationToken.None) : null;
 
     /// <summary>
     /// The number of rows (or groups) the plan matches. An unfiltered row count is the version's stored row count,
@@ -155,7 +155,7 @@ sealed partial class QueryExecutor(
     /// </summary>
     public async Task<long> CountAsync(QueryPlan plan, CancellationToken cancellationToken)
     {
-        Check(plan with { Take = 0, RequestedRows = null });
+        Check(plan, pageLimit: false);
         long count;
         if (!plan.IsGrouped && plan.Filter is null && plan.Search is null)
         {
@@ -182,9 +182,9 @@ sealed partial class QueryExecutor(
     /// Checks the plan against the limits, and that a read of a restricted dataset names its reader: the audit log
     /// is written here, so a front door that forgot to say who reads would otherwise read unrecorded.
     /// </summary>
-    void Check(QueryPlan plan)
+    void Check(QueryPlan plan, bool pageLimit = true)
     {
-        QueryPlanLimits.Validate(plan, _options);
+        QueryPlanLimits.Validate(plan, _options, pageLimit);
         if (IsAudited(plan) && plan.Reader is null)
         {
             throw new InvalidOperationException($"A read of the restricted dataset '{plan.Dataset.Id}' must name its reader for the audit log.");
@@ -193,12 +193,15 @@ sealed partial class QueryExecutor(
 
     static bool IsAudited(QueryPlan plan) => plan.Dataset.AccessLevel == AccessLevel.Restricted;
 
+    /// <summary>The reader to record for this plan, or <c>null</c> when its read is not audited.</summary>
+    static QueryReader? AuditReader(QueryPlan plan) => IsAudited(plan) && plan.Reader is { Audited: true } reader ? reader : null;
+
     /// <summary>
     /// Records a read of a restricted dataset, after its rows are read and before they are sent: a failure to
     /// record fails the read rather than leaving it unrecorded.
     /// </summary>
     Task AuditAsync(QueryPlan plan, long rows, CancellationToken cancellationToken) =>
-        IsAudited(plan) && plan.Reader is { Audited: true } reader
+        AuditReader(plan) is { } reader
             ? audit.RecordAsync(reader.Consumer, plan.Dataset.Id, reader.FrontDoor, reader.Query, rows, cancellationToken)
             : Task.CompletedTask;
 

@@ -14,38 +14,29 @@ namespace DataPlatform.Catalog.Query;
 /// </remarks>
 static class QueryPlanLimits
 {
-    public static void Validate(QueryPlan plan, QueryOptions options)
+    /// <param name="plan">The plan to check.</param>
+    /// <param name="options">The limits.</param>
+    /// <param name="pageLimit">False for a count or an export, which return no page of rows.</param>
+    public static void Validate(QueryPlan plan, QueryOptions options, bool pageLimit = true)
     {
-        if (plan.Take < 0)
+        if (pageLimit && plan.Take < 0)
         {
             throw new QueryLimitException(QueryLimit.PageSize, "The number of rows asked for cannot be negative.", "page");
         }
 
-        if (!plan.IsGrouped && Math.Max(plan.Take, plan.RequestedRows ?? 0) > options.MaxPageSize)
+        if (pageLimit && !plan.IsGrouped && Math.Max(plan.Take, plan.RequestedRows ?? 0) > options.MaxPageSize)
         {
             throw new QueryLimitException(QueryLimit.PageSize,
                 $"One request returns at most {options.MaxPageSize.ToString(CultureInfo.InvariantCulture)} rows. Ask for fewer and follow the next link (or cursor) for the rest.",
                 "page");
         }
 
-        if (plan.Search is not null)
+        var (nodes, terms, depth) = Measure(plan);
+        if (terms > options.MaxSearchTerms)
         {
-            var terms = Measure(plan.Search).Terms;
-            if (terms > options.MaxSearchTerms)
-            {
-                throw new QueryLimitException(QueryLimit.SearchTerms,
-                    $"A search may hold at most {options.MaxSearchTerms.ToString(CultureInfo.InvariantCulture)} words or phrases; this one has {terms.ToString(CultureInfo.InvariantCulture)}.",
-                    "search");
-            }
-        }
-
-        var nodes = 0;
-        var depth = 0;
-        foreach (var expression in Expressions(plan))
-        {
-            var size = Measure(expression);
-            nodes += size.Nodes;
-            depth = Math.Max(depth, size.Depth);
+            throw new QueryLimitException(QueryLimit.SearchTerms,
+                $"A search may hold at most {options.MaxSearchTerms.ToString(CultureInfo.InvariantCulture)} words or phrases; this one has {terms.ToString(CultureInfo.InvariantCulture)}.",
+                "search");
         }
 
         if (nodes > options.MaxFilterNodes)
@@ -63,59 +54,49 @@ static class QueryPlanLimits
         }
     }
 
-    static IEnumerable<QueryExpression> Expressions(QueryPlan plan)
+    /// <summary>
+    /// The nodes, search terms and nesting depth of every expression of the plan (filter, search, filter on groups,
+    /// projections, sort keys, group keys and aggregate arguments), in one walk with one stack. A chain of one logical
+    /// operator counts as one level, as the translator writes it as one balanced group (<see cref="LogicalChain"/>).
+    /// </summary>
+    static (int Nodes, int Terms, int Depth) Measure(QueryPlan plan)
     {
-        if (plan.Filter is not null)
+        var pending = new Stack<(QueryExpression Expression, int Depth, BinaryOperator? Chain)>();
+        void Root(QueryExpression? expression)
         {
-            yield return plan.Filter;
+            if (expression is not null)
+            {
+                pending.Push((expression, 1, null));
+            }
         }
 
-        if (plan.Search is not null)
-        {
-            yield return plan.Search;
-        }
-
-        if (plan.GroupFilter is not null)
-        {
-            yield return plan.GroupFilter;
-        }
-
+        Root(plan.Filter);
+        Root(plan.Search);
+        Root(plan.GroupFilter);
         foreach (var projection in plan.Select)
         {
-            yield return projection.Expression;
+            Root(projection.Expression);
         }
 
         foreach (var key in plan.OrderBy)
         {
-            yield return key.Expression;
+            Root(key.Expression);
         }
 
         if (plan.Grouping is { } grouping)
         {
             foreach (var key in grouping.Keys)
             {
-                yield return key.Expression;
+                Root(key.Expression);
             }
 
             foreach (var aggregate in grouping.Aggregates)
             {
-                if (aggregate.Argument is not null)
-                {
-                    yield return aggregate.Argument;
-                }
+                Root(aggregate.Argument);
             }
         }
-    }
 
-    /// <summary>
-    /// The nodes, search terms and nesting depth of one expression. A chain of one logical operator counts as one
-    /// level, as the translator writes it as one balanced group (<see cref="LogicalChain"/>).
-    /// </summary>
-    internal static (int Nodes, int Terms, int Depth) Measure(QueryExpression root)
-    {
         var (nodes, terms, depth) = (0, 0, 0);
-        var pending = new Stack<(QueryExpression Expression, int Depth, BinaryOperator? Chain)>();
-        pending.Push((root, 1, null));
         while (pending.Count > 0)
         {
             var (expression, level, chain) = pending.Pop();
