@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Xml;
@@ -18,7 +19,13 @@ sealed class ODataModel
     public const string Namespace = "DataPlatform";
     public const string EntitySetName = "Records";
 
-    static readonly ConcurrentDictionary<(string Id, int Version, string Shape), ODataModel> _cache = new();
+    /// <summary>
+    /// Models by everything they hold (<see cref="Fingerprint"/>). A dataset's id and version number alone do not
+    /// name one model: a dataset deleted and created again starts at version 1 in a new table, a metadata change
+    /// can change the access level or the product without a new version, and one process may host more than one
+    /// catalog (the launcher in tests), each with its own tables.
+    /// </summary>
+    static readonly ConcurrentDictionary<string, ODataModel> _cache = new(StringComparer.Ordinal);
 
     ODataModel(QueryableDataset dataset)
     {
@@ -103,14 +110,22 @@ sealed class ODataModel
             };
         }
 
-        var shape = string.Join(",", view.Columns.Select(c => c.Name + ":" + c.Type + ":" + c.Nullable + ":" + c.Key));
         if (_cache.Count > 10_000)
         {
             _cache.Clear();
         }
 
-        return _cache.GetOrAdd((view.Id, view.Version, shape), _ => new ODataModel(view));
+        return _cache.GetOrAdd(Fingerprint(view), _ => new ODataModel(view));
     }
+
+    /// <summary>Every field of the view that the model, or a plan parsed against it, reads.</summary>
+    static string Fingerprint(QueryableDataset view) =>
+        string.Join('\u0001', [
+            view.Id, view.TableName, view.Version.ToString(CultureInfo.InvariantCulture), view.RowCount.ToString(CultureInfo.InvariantCulture),
+            view.AccessLevel.ToString(), view.ProductId ?? "", view.Title,
+            .. view.Columns.Select(c => string.Join('\u0002',
+                c.Name, c.SqlIdentifier, c.Type.ToString(), c.Nullable ? "n" : "", c.Key ? "k" : "", c.Filterable ? "f" : "", c.Sensitivity.ToString())),
+        ]);
 
     /// <summary>The model as CSDL XML, the default form of <c>$metadata</c>.</summary>
     public string CsdlXml()
