@@ -112,6 +112,9 @@ public sealed record Dataset(
     DateTimeOffset Created,
     DateTimeOffset Modified)
 {
+    /// <summary>How many times the dataset's files have been downloaded (counted in batches; see <c>DownloadCounter</c>).</summary>
+    public long Downloads { get; init; }
+
     /// <summary>The descriptor the gateway authorizes with.</summary>
     public DatasetDescriptor ToDescriptor() => new(
         Id, Metadata.AccessLevel, Metadata.AccessLevel == AccessLevel.Paid ? Metadata.ProductId : null, CurrentVersion);

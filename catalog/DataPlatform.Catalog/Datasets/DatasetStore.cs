@@ -31,7 +31,36 @@ public sealed record DatasetQuery(
     string? Licence = null,
     DateTimeOffset? ModifiedSince = null,
     int Offset = 0,
-    int Limit = 20);
+    int Limit = 20)
+{
+    /// <summary>An exact keyword, as the dataset's metadata spells it.</summary>
+    public string? Keyword { get; init; }
+
+    /// <summary>A download format: every published dataset downloads in every format, so this keeps the published ones.</summary>
+    public string? Format { get; init; }
+
+    /// <summary>The order; <see cref="DatasetSort.Relevance"/> orders by last update when there is no text.</summary>
+    public DatasetSort Sort { get; init; }
+
+    /// <summary>The language whose title <see cref="DatasetSort.Title"/> orders by: "vi" (the default) or "en".</summary>
+    public string Language { get; init; } = "vi";
+}
+
+/// <summary>How search results are ordered.</summary>
+public enum DatasetSort
+{
+    /// <summary>Best match first (title, then keywords and themes, then descriptions); newest first without text.</summary>
+    Relevance,
+
+    /// <summary>Last updated first.</summary>
+    Modified,
+
+    /// <summary>By title, A to Z, ignoring diacritics and case.</summary>
+    Title,
+
+    /// <summary>Most downloaded first.</summary>
+    Downloads,
+}
 
 /// <summary>One value of a facet and how many matching datasets have it.</summary>
 public sealed record FacetValue(string Value, string? Label, long Count);
@@ -52,7 +81,10 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
     };
 
     const string DatasetColumns =
-        "id, storage_key, metadata, columns, current_version, current_table, current_row_count, created_at, modified_at";
+        "id, storage_key, metadata, columns, current_version, current_table, current_row_count, created_at, modified_at, downloads";
+
+    /// <summary>The formats every published dataset downloads in, the values of the format facet.</summary>
+    static readonly string[] DownloadFormatNames = ["csv", "json", "ndjson", "parquet", "xlsx"];
 
     public PlatformDatabase Database => database;
 
@@ -127,12 +159,14 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
         var columns = existing is null ? [] : MergeDeclarations(existing.Columns, metadata.Columns);
         await using (var command = connection.Command(existing is null
             ? """
-              INSERT INTO datasets (id, storage_key, metadata, columns, publisher_id, publisher_name, access_level, product_id, licence_id, search_text, created_at, modified_at)
-              VALUES (@id, @key, @metadata, @columns, @publisherId, @publisherName, @access, @product, @licence, @search, @now, @now)
+              INSERT INTO datasets (id, storage_key, metadata, columns, publisher_id, publisher_name, access_level, product_id, licence_id, search_text,
+                  title_vi, title_en, created_at, modified_at)
+              VALUES (@id, @key, @metadata, @columns, @publisherId, @publisherName, @access, @product, @licence, @search, @titleVi, @titleEn, @now, @now)
               """
             : """
               UPDATE datasets SET metadata = @metadata, columns = @columns, publisher_id = @publisherId, publisher_name = @publisherName,
-                  access_level = @access, product_id = @product, licence_id = @licence, search_text = @search, modified_at = @now
+                  access_level = @access, product_id = @product, licence_id = @licence, search_text = @search,
+                  title_vi = @titleVi, title_en = @titleEn, modified_at = @now
               WHERE id = @id
               """, transaction))
         {
@@ -145,6 +179,8 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
                 .With("product", metadata.AccessLevel == AccessLevel.Paid ? metadata.ProductId : null)
                 .With("licence", metadata.Licence.Id)
                 .With("search", SearchText(metadata))
+                .With("titleVi", TextFolding.FoldForSearch(metadata.Title.Vi))
+                .With("titleEn", TextFolding.FoldForSearch(metadata.Title.En))
                 .With("now", now);
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -155,6 +191,7 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
             await connection.RunAsync("INSERT INTO dataset_themes (dataset_id, theme) VALUES (@id, @theme)", transaction, cancellationToken, ("id", id), ("theme", theme));
         }
 
+        await WriteKeywordsAsync(connection, transaction, id, metadata.Keywords, cancellationToken);
         var stored = (await FindAsync(connection, transaction, id, cancellationToken))!;
         await transaction.CommitAsync(cancellationToken);
         return (stored, existing is null);
@@ -177,6 +214,7 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
 
         await connection.RunAsync("DELETE FROM dataset_versions WHERE dataset_id = @id", transaction, cancellationToken, ("id", id));
         await connection.RunAsync("DELETE FROM dataset_themes WHERE dataset_id = @id", transaction, cancellationToken, ("id", id));
+        await connection.RunAsync("DELETE FROM dataset_keywords WHERE dataset_id = @id", transaction, cancellationToken, ("id", id));
         var deleted = await connection.RunAsync("DELETE FROM datasets WHERE id = @id", transaction, cancellationToken, ("id", id));
         foreach (var table in tables)
         {
@@ -217,7 +255,14 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
             rank.Add("CASE WHEN d.search_text LIKE @phrase ESCAPE '\\' THEN 4 ELSE 0 END");
         }
 
-        var order = rank.Count == 0 ? "d.modified_at DESC, d.id" : $"({string.Join(" + ", rank)}) DESC, d.modified_at DESC, d.id";
+        var order = query.Sort switch
+        {
+            DatasetSort.Modified => "d.modified_at DESC, d.id",
+            DatasetSort.Title => (query.Language == "en" ? "d.title_en" : "d.title_vi") + ", d.id",
+            DatasetSort.Downloads => "d.downloads DESC, d.modified_at DESC, d.id",
+            _ when rank.Count == 0 => "d.modified_at DESC, d.id",
+            _ => $"({string.Join(" + ", rank)}) DESC, d.modified_at DESC, d.id",
+        };
 
         if (query.ModifiedSince is { } since)
         {
@@ -246,6 +291,16 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
         if (query.Licence is not null)
         {
             filters["licence"] = ("d.licence_id = @fLicence", ("fLicence", query.Licence));
+        }
+
+        if (query.Keyword is not null)
+        {
+            filters["keyword"] = ("EXISTS (SELECT 1 FROM dataset_keywords fk WHERE fk.dataset_id = d.id AND fk.keyword = @fKeyword)", ("fKeyword", query.Keyword));
+        }
+
+        if (query.Format is not null)
+        {
+            filters["format"] = ("d.current_version > @fPublished", ("fPublished", 0));
         }
 
         string Where(string? except) => string.Join(" AND ", where.Concat(filters.Where(f => f.Key != except).Select(f => f.Value.Sql)).DefaultIfEmpty("1 = 1"));
@@ -292,7 +347,15 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
                 $"SELECT d.access_level, NULL, COUNT(*) FROM datasets d WHERE {Where("accessLevel")} GROUP BY d.access_level ORDER BY COUNT(*) DESC, d.access_level"), "accessLevel"), cancellationToken),
             ["licence"] = await FacetAsync(Bind(connection.Command(
                 $"SELECT d.licence_id, NULL, COUNT(*) FROM datasets d WHERE {Where("licence")} GROUP BY d.licence_id ORDER BY COUNT(*) DESC, d.licence_id"), "licence"), cancellationToken),
+            ["keyword"] = await FacetAsync(Bind(connection.Command(
+                $"SELECT k.keyword, NULL, COUNT(*) FROM datasets d JOIN dataset_keywords k ON k.dataset_id = d.id WHERE {Where("keyword")} GROUP BY k.keyword ORDER BY COUNT(*) DESC, k.keyword LIMIT 50"), "keyword"), cancellationToken),
         };
+        await using (var published = Bind(connection.Command($"SELECT COUNT(*) FROM datasets d WHERE {Where("format")} AND d.current_version > 0"), "format"))
+        {
+            var count = Convert.ToInt64(await published.ExecuteScalarAsync(cancellationToken));
+            facets["format"] = count == 0 ? [] : [.. DownloadFormatNames.Select(f => new FacetValue(f, f.ToUpperInvariant(), count))];
+        }
+
         return new DatasetPage(total, items, facets);
     }
 
@@ -360,12 +423,59 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
         foreach (var dataset in datasets)
         {
             var text = SearchText(dataset.Metadata);
-            await using var command = connection.Command("UPDATE datasets SET search_text = @text WHERE id = @id AND search_text <> @text")
-                .With("text", text).With("id", dataset.Id);
-            changed += await command.ExecuteNonQueryAsync(cancellationToken);
+            await using (var command = connection.Command(
+                """
+                UPDATE datasets SET search_text = @text, title_vi = @titleVi, title_en = @titleEn
+                WHERE id = @id AND (search_text <> @text OR title_vi <> @titleVi OR title_en <> @titleEn)
+                """)
+                .With("text", text).With("id", dataset.Id)
+                .With("titleVi", TextFolding.FoldForSearch(dataset.Metadata.Title.Vi))
+                .With("titleEn", TextFolding.FoldForSearch(dataset.Metadata.Title.En)))
+            {
+                changed += await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            var stored = new List<string>();
+            await using (var keywords = connection.Command("SELECT keyword FROM dataset_keywords WHERE dataset_id = @id ORDER BY keyword").With("id", dataset.Id))
+            await using (var reader = await keywords.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    stored.Add(reader.GetString(0));
+                }
+            }
+
+            if (!stored.SequenceEqual(dataset.Metadata.Keywords.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal), StringComparer.Ordinal))
+            {
+                await using var transaction = await CatalogTransactions.BeginWriteAsync(connection, cancellationToken);
+                await WriteKeywordsAsync(connection, transaction, dataset.Id, dataset.Metadata.Keywords, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
         }
 
         return changed;
+    }
+
+    static async Task WriteKeywordsAsync(DbConnection connection, DbTransaction transaction, string id, IEnumerable<string> keywords, CancellationToken cancellationToken)
+    {
+        await connection.RunAsync("DELETE FROM dataset_keywords WHERE dataset_id = @id", transaction, cancellationToken, ("id", id));
+        foreach (var keyword in keywords.Distinct(StringComparer.Ordinal))
+        {
+            await connection.RunAsync("INSERT INTO dataset_keywords (dataset_id, keyword) VALUES (@id, @keyword)", transaction, cancellationToken, ("id", id), ("keyword", keyword));
+        }
+    }
+
+    /// <summary>Adds counted downloads to the datasets' totals, in one transaction.</summary>
+    public async Task AddDownloadsAsync(IReadOnlyCollection<KeyValuePair<string, long>> counts, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await CatalogTransactions.BeginWriteAsync(connection, cancellationToken);
+        foreach (var (id, count) in counts)
+        {
+            await connection.RunAsync("UPDATE datasets SET downloads = downloads + @count WHERE id = @id", transaction, cancellationToken, ("id", id), ("count", count));
+        }
+
+        await transaction.CommitAsync(cancellationToken);
     }
 
     static Dataset ReadDataset(DbDataReader reader) => new(
@@ -377,5 +487,8 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
         reader.IsDBNull(5) ? null : reader.GetString(5),
         reader.GetInt64(6),
         Sql.ParseTime(reader.GetString(7)),
-        Sql.ParseTime(reader.GetString(8)));
+        Sql.ParseTime(reader.GetString(8)))
+    {
+        Downloads = reader.GetInt64(9),
+    };
 }

@@ -1,4 +1,5 @@
 using DataPlatform.Catalog.Descriptors;
+using DataPlatform.Catalog.Downloads;
 using DataPlatform.Catalog.Publishing;
 using DataPlatform.Contracts.Access;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -14,7 +15,8 @@ public static class DatasetsApi
     {
         var group = app.MapGroup("/api/v1/datasets").WithTags("Datasets");
         group.MapGet("/", SearchAsync).WithName("SearchDatasets")
-            .WithSummary("Lists and searches datasets, with paging and facets (publisher, theme, access level, licence). Search ignores diacritics.");
+            .WithSummary("Lists and searches datasets, with paging and facets (publisher, theme, access level, licence, keyword, format). " +
+                "Search ignores diacritics. sort=relevance (the default), modified, title (lang=vi or en) or downloads.");
         group.MapGet("/{id}", GetAsync).WithName("GetDataset").WithSummary("One dataset with its schema and versions.");
         group.MapPut("/{id}", PutAsync).WithName("PutDataset").WithSummary("Creates a dataset or replaces its metadata (publisher role).");
         group.MapDelete("/{id}", DeleteAsync).WithName("DeleteDataset").WithSummary("Deletes a dataset and all its versions (publisher role).");
@@ -24,14 +26,38 @@ public static class DatasetsApi
     static async Task<Results<Ok<DatasetSearchView>, ProblemHttpResult>> SearchAsync(
         HttpContext context, DatasetStore store, IOptions<CatalogOptions> options, CancellationToken cancellationToken,
         [FromQuery] string? q = null, [FromQuery] string? publisher = null, [FromQuery] string? theme = null,
-        [FromQuery] AccessLevel? accessLevel = null, [FromQuery] string? licence = null, [FromQuery] int offset = 0, [FromQuery] int limit = 20)
+        [FromQuery] AccessLevel? accessLevel = null, [FromQuery] string? licence = null, [FromQuery] int offset = 0, [FromQuery] int limit = 20,
+        [FromQuery] string? keyword = null, [FromQuery] string? format = null, [FromQuery] string? sort = null, [FromQuery] string? lang = null)
     {
         if (offset < 0 || limit < 1 || limit > options.Value.MaxPageSize)
         {
             return CallerAccess.BadPaging($"offset must be 0 or more, and limit between 1 and {options.Value.MaxPageSize}.");
         }
 
-        var page = await store.SearchAsync(new DatasetQuery(q, publisher, theme, accessLevel, licence, null, offset, limit), CallerAccess.Visibility(context), cancellationToken);
+        DatasetSort order = default;
+        if (sort is not null && (!Enum.TryParse(sort, ignoreCase: true, out order) || !Enum.IsDefined(order)))
+        {
+            return CallerAccess.BadPaging("sort must be one of relevance, modified, title, downloads.");
+        }
+
+        if (lang is not null and not ("vi" or "en"))
+        {
+            return CallerAccess.BadPaging("lang must be vi or en: the language of the titles that sort=title orders by.");
+        }
+
+        if (format is not null && !DownloadFormats.TryParse(format, out _))
+        {
+            return CallerAccess.BadPaging($"format must be one of {DownloadFormats.Supported}.");
+        }
+
+        var query = new DatasetQuery(q, publisher, theme, accessLevel, licence, null, offset, limit)
+        {
+            Keyword = string.IsNullOrEmpty(keyword) ? null : keyword,
+            Format = format?.ToLowerInvariant(),
+            Sort = order,
+            Language = lang ?? "vi",
+        };
+        var page = await store.SearchAsync(query, CallerAccess.Visibility(context), cancellationToken);
         var baseUrl = CallerAccess.BaseUrl(context);
         return TypedResults.Ok(new DatasetSearchView(page.Total, offset, limit,
             page.Items.Select(d => DatasetView.From(d, CallerAccess.SeesProtected(context, d.Id), null, baseUrl)).ToList(), page.Facets));

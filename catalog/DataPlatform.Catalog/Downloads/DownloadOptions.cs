@@ -42,4 +42,11 @@ public sealed class DownloadOptions
     /// <summary>How often cached files of dropped versions and deleted datasets are removed.</summary>
     [Range(1, 1440)]
     public int SweepEveryMinutes { get; set; } = 10;
+
+    /// <summary>
+    /// How often the downloads counted since the last write are added to the datasets' totals (the "most downloaded"
+    /// order of search). Counts are kept in memory in between, so a crash loses at most this many seconds of them.
+    /// </summary>
+    [Range(1, 3600)]
+    public int CountFlushSeconds { get; set; } = 5;
 }

@@ -38,7 +38,7 @@ public static partial class DownloadsApi
 
     static async Task<IResult> DownloadAsync(
         string id, string format, HttpContext context, DatasetStore store, ExportReader reader, WholeVersionFiles files,
-        QueryAuditLog audit, CancellationToken cancellationToken)
+        QueryAuditLog audit, DownloadCounter counter, CancellationToken cancellationToken)
     {
         var parts = format.Split('.');
         var companion = parts is [_, "sha256" or "jws"] ? parts[1] : null;
@@ -108,6 +108,7 @@ public static partial class DownloadsApi
             // The executor audits a filtered export of restricted data when its rows have been read: before a spooled
             // file is sent, or when a streamed export ends (finished, failed or abandoned), with the rows read.
             var plan = request.Plan with { Reader = new QueryReader(consumer, "download", query) };
+            counter.Count(id, context.Request);
             return new StreamedExport(reader, plan, downloadFormat, files.Settings(bom, escapeFormulas),
                 $"{id}-v{view.Version}-export.{downloadFormat.Extension()}", open);
         }
@@ -118,6 +119,11 @@ public static partial class DownloadsApi
         }
 
         var file = await files.GetAsync(source, view, request.Plan, downloadFormat, bom, escapeFormulas, cancellationToken);
+        if (companion is null)
+        {
+            counter.Count(id, context.Request);
+        }
+
         context.Response.Headers.CacheControl = open ? "public, max-age=3600" : "private, max-age=3600";
         return companion switch
         {

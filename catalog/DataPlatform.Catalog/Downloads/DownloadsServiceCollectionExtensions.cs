@@ -20,6 +20,8 @@ static class DownloadsServiceCollectionExtensions
         services.AddSingleton<DownloadPrebuilder>();
         services.AddSingleton<DownloadCacheSweeper>();
         services.AddHostedService(provider => provider.GetRequiredService<DownloadCacheSweeper>());
+        services.AddSingleton<DownloadCounter>();
+        services.AddHostedService(provider => provider.GetRequiredService<DownloadCounter>());
         return services;
     }
 }

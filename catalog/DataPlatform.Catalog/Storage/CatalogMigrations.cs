@@ -90,5 +90,26 @@ static class CatalogMigrations
                 );
                 CREATE TABLE catalog_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
                 """),
+        new(2, "sorting by title and downloads, keywords as a facet",
+            Sqlite: """
+                ALTER TABLE datasets ADD COLUMN title_vi TEXT NOT NULL DEFAULT '';
+                ALTER TABLE datasets ADD COLUMN title_en TEXT NOT NULL DEFAULT '';
+                ALTER TABLE datasets ADD COLUMN downloads INTEGER NOT NULL DEFAULT 0;
+                CREATE TABLE dataset_keywords (
+                    dataset_id TEXT NOT NULL REFERENCES datasets (id) ON DELETE CASCADE,
+                    keyword TEXT NOT NULL,
+                    PRIMARY KEY (dataset_id, keyword)
+                );
+                """,
+            PostgreSql: """
+                ALTER TABLE datasets ADD COLUMN title_vi TEXT NOT NULL DEFAULT '';
+                ALTER TABLE datasets ADD COLUMN title_en TEXT NOT NULL DEFAULT '';
+                ALTER TABLE datasets ADD COLUMN downloads BIGINT NOT NULL DEFAULT 0;
+                CREATE TABLE dataset_keywords (
+                    dataset_id TEXT NOT NULL REFERENCES datasets (id) ON DELETE CASCADE,
+                    keyword TEXT NOT NULL,
+                    PRIMARY KEY (dataset_id, keyword)
+                );
+                """),
     ];
 }

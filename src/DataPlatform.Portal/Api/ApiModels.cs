@@ -58,12 +58,17 @@ internal sealed record DatasetView(
     DateTimeOffset Modified,
     int CurrentVersion,
     long RowCount,
+    long Downloads,
     IReadOnlyList<ColumnView> Columns,
+    IReadOnlyList<HiddenColumnView>? HiddenColumns,
     IReadOnlyList<VersionView>? Versions,
     DatasetLinks? Links)
 {
     public bool IsOpen => AccessLevel == "open";
 }
+
+/// <summary>A personal or sensitive column this visitor may not see: only its name and why.</summary>
+internal sealed record HiddenColumnView(string Name, string Sensitivity);
 
 internal sealed record FacetValue(string Value, string? Label, long Count);
 

@@ -71,6 +71,11 @@ public abstract class PublisherAccessTests(CatalogPlatformFixture platform)
         var fullRow = (await entitled.JsonAsync($"/api/v1/datasets/{id}/rows")).Rows().Single();
 
         Assert.Equal(["ma", "tinh"], publicView.GetProperty("columns").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
+        // The hidden columns are named, with why, and nothing of their content or type.
+        var hidden = publicView.GetProperty("hiddenColumns").EnumerateArray().ToList();
+        Assert.Equal(["ho_ten:personal", "benh_an:sensitive"], hidden.Select(c => c.GetProperty("name").GetString() + ":" + c.GetProperty("sensitivity").GetString()));
+        Assert.All(hidden, c => Assert.False(c.TryGetProperty("type", out _)));
+        Assert.Empty(fullView.GetProperty("hiddenColumns").EnumerateArray());
         Assert.False(publicRow.TryGetProperty("ho_ten", out _));
         Assert.False(publicRow.TryGetProperty("benh_an", out _));
         Assert.Equal(["ma", "ho_ten", "benh_an", "tinh"], fullView.GetProperty("columns").EnumerateArray().Select(c => c.GetProperty("name").GetString()));

@@ -84,6 +84,84 @@ public abstract class SearchTests(CatalogPlatformFixture platform)
     }
 
     [Fact]
+    public async Task Keyword_and_format_facets_filter_and_count_the_matches()
+    {
+        var word = CatalogTestData.NewWord();
+        using var publisher = platform.Publisher();
+        var published = CatalogTestData.NewId();
+        await publisher.CreateAsync(published, CatalogTestData.Metadata(titleVi: word, keywords: ["biên chế", "công chức"]));
+        await publisher.PublishOkAsync(published, "tinh,so\nHà Nội,1\n");
+        await publisher.CreateAsync(CatalogTestData.NewId(), CatalogTestData.Metadata(titleVi: word, keywords: ["công chức"]));
+        using var reader = platform.CreateGatewayClient();
+
+        var all = await reader.JsonAsync($"/api/v1/datasets?q={word}");
+        var officials = await reader.JsonAsync($"/api/v1/datasets?q={word}&keyword={Uri.EscapeDataString("biên chế")}");
+        var downloadable = await reader.JsonAsync($"/api/v1/datasets?q={word}&format=csv");
+
+        Assert.Equal(new Dictionary<string, long> { ["công chức"] = 2, ["biên chế"] = 1 }, Facet(all, "keyword"));
+        // Only the published dataset has files to download, in every format.
+        Assert.Equal(new Dictionary<string, long> { ["csv"] = 1, ["json"] = 1, ["ndjson"] = 1, ["parquet"] = 1, ["xlsx"] = 1 }, Facet(all, "format"));
+        Assert.Equal(published, officials.GetProperty("items").EnumerateArray().Single().GetProperty("id").GetString());
+        Assert.Equal(published, downloadable.GetProperty("items").EnumerateArray().Single().GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task Results_sort_by_title_in_either_language_by_last_update_and_by_downloads()
+    {
+        var word = CatalogTestData.NewWord();
+        using var publisher = platform.Publisher();
+        var hue = CatalogTestData.NewId();
+        await publisher.CreateAsync(hue, CatalogTestData.Metadata(titleVi: $"Huế {word}", titleEn: $"Zeta {word}"));
+        await publisher.PublishOkAsync(hue, "a\n1\n");
+        var angiang = CatalogTestData.NewId();
+        await publisher.CreateAsync(angiang, CatalogTestData.Metadata(titleVi: $"Ân Giang {word}", titleEn: $"Omega {word}"));
+        await publisher.PublishOkAsync(angiang, "a\n1\n");
+        var danang = CatalogTestData.NewId();
+        await publisher.CreateAsync(danang, CatalogTestData.Metadata(titleVi: $"Đà Nẵng {word}", titleEn: $"Alpha {word}"));
+        using var reader = platform.CreateGatewayClient();
+
+        // Two downloads of Huế, one of Ân Giang; a HEAD and a digest are not downloads.
+        for (var i = 0; i < 2; i++)
+        {
+            using var file = await reader.GetAsync($"/api/v1/datasets/{hue}/download.csv");
+            Assert.Equal(System.Net.HttpStatusCode.OK, file.StatusCode);
+        }
+
+        using (var once = await reader.GetAsync($"/api/v1/datasets/{angiang}/download.json"))
+        using (var head = await reader.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/api/v1/datasets/{angiang}/download.csv")))
+        using (var digest = await reader.GetAsync($"/api/v1/datasets/{angiang}/download.csv.sha256"))
+        {
+            Assert.All([once, head, digest], r => Assert.Equal(System.Net.HttpStatusCode.OK, r.StatusCode));
+        }
+
+        // Counts are written in batches, every few seconds.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        JsonElement hueEntry;
+        do
+        {
+            await Task.Delay(250);
+            hueEntry = await reader.JsonAsync($"/api/v1/datasets/{hue}");
+        }
+        while (hueEntry.GetProperty("downloads").GetInt64() < 2 && DateTime.UtcNow < deadline);
+
+        var angiangEntry = await reader.JsonAsync($"/api/v1/datasets/{angiang}");
+        Assert.Equal(2, hueEntry.GetProperty("downloads").GetInt64());
+        Assert.Equal(1, angiangEntry.GetProperty("downloads").GetInt64());
+        Assert.Equal([hue, angiang, danang], await Ids(reader, $"/api/v1/datasets?q={word}&sort=downloads"));
+        // Diacritics do not count in the order: Ân sorts with A, Đ with D.
+        Assert.Equal([angiang, danang, hue], await Ids(reader, $"/api/v1/datasets?q={word}&sort=title"));
+        Assert.Equal([danang, angiang, hue], await Ids(reader, $"/api/v1/datasets?q={word}&sort=title&lang=en"));
+        Assert.Equal([danang, angiang, hue], await Ids(reader, $"/api/v1/datasets?q={word}&sort=modified"));
+
+        using var unknown = await reader.GetAsync($"/api/v1/datasets?q={word}&sort=popularity");
+        var problem = await unknown.ProblemAsync(400);
+        Assert.Contains("relevance, modified, title, downloads", problem.GetProperty("detail").GetString());
+    }
+
+    static async Task<string[]> Ids(HttpClient reader, string path) =>
+        [.. (await reader.JsonAsync(path)).GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()!)];
+
+    [Fact]
     public async Task Results_are_paged()
     {
         var word = CatalogTestData.NewWord();

@@ -42,6 +42,19 @@ public abstract class PublicJourneyTests(PortalPlatformFixture platform)
         Assert.Equal(published, await Visit.Sha256Async(download));
         Assert.StartsWith(Provinces, download.SuggestedFilename, StringComparison.Ordinal);
         Assert.EndsWith(".csv", download.SuggestedFilename, StringComparison.Ordinal);
+
+        // The download counts: the home page lists the provinces among the most downloaded (counts are written every
+        // few seconds), and the search orders by downloads.
+        var mostDownloaded = page.Locator($"section[aria-labelledby='popular-title'] a[href='/datasets/{Provinces}']");
+        for (var attempt = 0; attempt < 60 && await mostDownloaded.CountAsync() == 0; attempt++)
+        {
+            await Task.Delay(500);
+            await page.GotoAsync("/");
+        }
+
+        await Assertions.Expect(mostDownloaded).ToBeVisibleAsync();
+        await page.GotoAsync("/datasets?sort=downloads");
+        await Assertions.Expect(page.Locator("ol.result-list li").First).ToContainTextAsync("lượt tải");
     }
 
     [Fact]

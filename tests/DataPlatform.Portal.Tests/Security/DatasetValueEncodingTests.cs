@@ -32,11 +32,11 @@ public abstract class DatasetValueEncodingTests(PortalPlatformFixture platform)
                 ["accessLevel"] = "open",
                 ["synthetic"] = true,
                 ["syntheticDescription"] = "<a href=\"javascript:window.__xss='synthetic'\">Made up</a> by a test.",
-                ["columns"] = new JsonArray(),
+                ["columns"] = new JsonArray(new JsonObject { ["name"] = "ho_ten", ["sensitivity"] = "personal" }),
             };
             using var put = await publisher.PutAsJsonAsync($"/api/v1/datasets/{id}", metadata);
             Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
-            using var csv = new ByteArrayContent(Encoding.UTF8.GetBytes("name,link\n\"<script>window.__xss='cell'</script>\",javascript:window.__xss='link'\n"));
+            using var csv = new ByteArrayContent(Encoding.UTF8.GetBytes("name,link,ho_ten\n\"<script>window.__xss='cell'</script>\",javascript:window.__xss='link',Nguyễn Văn An\n"));
             csv.Headers.ContentType = new MediaTypeHeaderValue("text/csv") { CharSet = "utf-8" };
             using var publish = await publisher.PostAsync($"/api/v1/datasets/{id}/versions", csv);
             Assert.True(publish.IsSuccessStatusCode, await publish.Content.ReadAsStringAsync());
@@ -58,6 +58,10 @@ public abstract class DatasetValueEncodingTests(PortalPlatformFixture platform)
         await Assertions.Expect(cells.Nth(1)).ToHaveTextAsync("javascript:window.__xss='link'");
         Assert.Equal(0, await page.Locator("table.data-table tbody a, table.data-table tbody script, .dataset-head img, .meta-grid b, .meta-grid i").CountAsync());
         Assert.Null(await page.EvaluateAsync<string?>("() => window.__xss ?? null"));
+
+        // The personal column is named in the schema as hidden from this visitor, and its values are nowhere.
+        await Assertions.Expect(page.Locator("tr.hidden-column")).ToContainTextAsync("ho_ten");
+        Assert.DoesNotContain("Nguyễn Văn An", await page.ContentAsync());
     }
 }
 

@@ -6,19 +6,23 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace DataPlatform.Portal.Pages.Datasets;
 
 /// <summary>
-/// Search: the catalog's diacritic-insensitive, ranked search with its facets (theme, publisher, access level),
-/// plus what the catalog's API does not offer yet, done here over the matches: the keyword and format facets and
-/// sorting by last update or title.
+/// Search: the catalog's diacritic-insensitive, ranked search with its facets (theme, publisher, access level, format,
+/// keyword), its orders (relevance, last update, title in the page's language, downloads) and its paging.
 /// </summary>
 internal sealed class IndexModel(GatewayClient api) : PageModel
 {
     public const int PageSize = 10;
 
-    /// <summary>The formats every published dataset downloads as.</summary>
-    public static readonly string[] Formats = ["csv", "json", "ndjson", "parquet", "xlsx"];
+    /// <summary>The orders the portal offers, with the catalog's name for each.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Sorts = new Dictionary<string, string>
+    {
+        ["relevance"] = "relevance",
+        ["updated"] = "modified",
+        ["title"] = "title",
+        ["downloads"] = "downloads",
+    };
 
-    // The catalog's largest page: the portal sorts and pages the matches itself, so it asks for all of them.
-    const int MaxMatches = 1000;
+    static readonly string[] _formats = ["csv", "json", "ndjson", "parquet", "xlsx"];
 
     [BindProperty(SupportsGet = true)]
     public string? Q { get; set; }
@@ -52,66 +56,43 @@ internal sealed class IndexModel(GatewayClient api) : PageModel
 
     public IReadOnlyList<(string Name, IReadOnlyList<FacetValue> Values)> Facets { get; private set; } = [];
 
-    public bool Truncated { get; private set; }
+    /// <summary>The page numbers the pager links: the first, the last, and two on each side of the current one.</summary>
+    public IReadOnlyList<int> PagerPages =>
+        [.. new[] { 1, PageCount }.Concat(Enumerable.Range(PageNumber - 2, 5)).Where(p => p >= 1 && p <= PageCount).Distinct().Order()];
 
     public async Task<IActionResult> OnGetAsync(CancellationToken cancellationToken)
     {
-        Sort = Sort is "updated" or "title" ? Sort : "relevance";
+        Sort = Sort is not null && Sorts.ContainsKey(Sort) ? Sort : "relevance";
         Access = Access is "open" or "registered" or "paid" or "restricted" ? Access : null;
-        Format = Formats.Contains(Format) ? Format : null;
+        Format = _formats.Contains(Format) ? Format : null;
+        Keyword = string.IsNullOrWhiteSpace(Keyword) ? null : Keyword;
         PageNumber = Math.Clamp(PageNumber, 1, 10_000);
 
-        var filters = new Dictionary<string, string?> { ["theme"] = Theme, ["publisher"] = Publisher, ["accessLevel"] = Access };
-        var found = await api.SearchAsync(Q?.Trim(), filters, 0, MaxMatches, cancellationToken);
-        Truncated = found.Total > found.Items.Count;
-
-        IEnumerable<DatasetView> matches = found.Items;
-        if (!string.IsNullOrEmpty(Keyword))
+        var filters = new Dictionary<string, string?>
         {
-            matches = matches.Where(d => d.Keywords.Contains(Keyword, StringComparer.OrdinalIgnoreCase));
-        }
-
-        if (Format is not null)
-        {
-            matches = matches.Where(d => d.CurrentVersion > 0);
-        }
-
-        var culture = CultureInfo.CurrentUICulture;
-        var list = matches.ToList();
-        list = Sort switch
-        {
-            "updated" => [.. list.OrderByDescending(d => d.Modified)],
-            "title" => [.. list.OrderBy(d => d.Title.For(culture), StringComparer.Create(culture, ignoreCase: true))],
-            _ => list,
+            ["theme"] = Theme,
+            ["publisher"] = Publisher,
+            ["accessLevel"] = Access,
+            ["keyword"] = Keyword,
+            ["format"] = Format,
+            ["sort"] = Sort == "relevance" ? null : Sorts[Sort],
+            ["lang"] = Sort == "title" ? CultureInfo.CurrentUICulture.TwoLetterISOLanguageName : null,
         };
+        var found = await api.SearchAsync(Q?.Trim(), filters, (PageNumber - 1) * PageSize, PageSize, cancellationToken);
+        if (found.Items.Count == 0 && found.Total > 0 && PageNumber > 1)
+        {
+            // A page past the end (an old link, a hand-edited address): show the last page instead.
+            PageNumber = (int)((found.Total + PageSize - 1) / PageSize);
+            found = await api.SearchAsync(Q?.Trim(), filters, (PageNumber - 1) * PageSize, PageSize, cancellationToken);
+        }
 
-        Total = list.Count;
-        PageNumber = Math.Min(PageNumber, PageCount);
-        Items = [.. list.Skip((PageNumber - 1) * PageSize).Take(PageSize)];
-
-        // The catalog's facet counts ignore their own filter, so the other choices stay visible; once a keyword or
-        // format narrows the matches here, the counts are taken over what is left instead.
-        var narrowed = !string.IsNullOrEmpty(Keyword) || Format is not null;
-        Facets =
-        [
-            ("theme", narrowed ? Count(list.SelectMany(d => d.Themes)) : found.Facets.GetValueOrDefault("theme") ?? []),
-            ("publisher", narrowed ? CountPublishers(list, culture) : found.Facets.GetValueOrDefault("publisher") ?? []),
-            ("accessLevel", narrowed ? Count(list.Select(d => d.AccessLevel)) : found.Facets.GetValueOrDefault("accessLevel") ?? []),
-            ("format", [.. Formats.Select(f => new FacetValue(f, f.ToUpperInvariant(), list.Count(d => d.CurrentVersion > 0)))]),
-            ("keyword", Count(list.SelectMany(d => d.Keywords)).Take(15).ToList()),
-        ];
+        Total = found.Total;
+        Items = found.Items;
+        Facets = [.. new[] { "theme", "publisher", "accessLevel", "format", "keyword" }
+            .Select(name => (name, found.Facets.GetValueOrDefault(name) ?? (IReadOnlyList<FacetValue>)[]))
+            .Select(f => f.name == "keyword" ? (f.name, (IReadOnlyList<FacetValue>)[.. f.Item2.Take(15)]) : f)];
         return Page();
     }
-
-    static List<FacetValue> Count(IEnumerable<string> values) =>
-        [.. values.GroupBy(v => v, StringComparer.OrdinalIgnoreCase)
-            .Select(g => new FacetValue(g.Key, null, g.Count()))
-            .OrderByDescending(f => f.Count).ThenBy(f => f.Value, StringComparer.Ordinal)];
-
-    static List<FacetValue> CountPublishers(IEnumerable<DatasetView> datasets, CultureInfo culture) =>
-        [.. datasets.GroupBy(d => d.Publisher.Id ?? "")
-            .Select(g => new FacetValue(g.Key, g.First().Publisher.For(culture), g.Count()))
-            .OrderByDescending(f => f.Count)];
 
     /// <summary>The search's own address with one parameter changed (null removes it); the page number restarts unless given.</summary>
     public string Link(string name, string? value, int? page = null)
