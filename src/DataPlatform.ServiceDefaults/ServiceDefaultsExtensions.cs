@@ -117,6 +117,7 @@ public static class ServiceDefaultsExtensions
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseQueryParameterBinding();
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions
         {

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Globalization;
 using System.Text.Json;
 using DataPlatform.Catalog.Search;
 using DataPlatform.Catalog.Storage;
@@ -23,6 +24,18 @@ public sealed record Visibility(IReadOnlyList<string> GrantedRestricted)
 }
 
 /// <summary>A search over the catalog.</summary>
+/// <param name="Text">Search words; every one must match, diacritics and case ignored.</param>
+/// <param name="Publisher">The publisher id a match must have.</param>
+/// <param name="Theme">A theme a match must have.</param>
+/// <param name="Access">The access level a match must have.</param>
+/// <param name="Licence">The licence id a match must have.</param>
+/// <param name="ModifiedSince">The earliest modification time a match may have, inclusive.</param>
+/// <param name="Offset">How many matches to skip.</param>
+/// <param name="Limit">The most matches to return.</param>
+/// <param name="Publishers">Publisher ids a match must have one of, and ids it must have none of (with <paramref name="Publisher"/>).</param>
+/// <param name="Themes">Themes a match must have one of, and themes it must have none of (with <paramref name="Theme"/>).</param>
+/// <param name="ModifiedUntil">The latest modification time a match may have, inclusive, as <paramref name="ModifiedSince"/> is.</param>
+/// <param name="Order">The order of the results; empty for the default (relevance, then the newest first).</param>
 public sealed record DatasetQuery(
     string? Text = null,
     string? Publisher = null,
@@ -31,36 +44,49 @@ public sealed record DatasetQuery(
     string? Licence = null,
     DateTimeOffset? ModifiedSince = null,
     int Offset = 0,
-    int Limit = 20)
+    int Limit = 20,
+    ValueFilter? Publishers = null,
+    ValueFilter? Themes = null,
+    DateTimeOffset? ModifiedUntil = null,
+    IReadOnlyList<DatasetOrder>? Order = null)
 {
     /// <summary>An exact keyword, as the dataset's metadata spells it.</summary>
     public string? Keyword { get; init; }
 
     /// <summary>A download format: every published dataset downloads in every format, so this keeps the published ones.</summary>
     public string? Format { get; init; }
-
-    /// <summary>The order; <see cref="DatasetSort.Relevance"/> orders by last update when there is no text.</summary>
-    public DatasetSort Sort { get; init; }
-
-    /// <summary>The language whose title <see cref="DatasetSort.Title"/> orders by: "vi" (the default) or "en".</summary>
-    public string Language { get; init; } = "vi";
 }
 
-/// <summary>How search results are ordered.</summary>
-public enum DatasetSort
+/// <summary>Values a field must have one of (when <paramref name="AnyOf"/> is not null), and values it must have none of.</summary>
+public sealed record ValueFilter(IReadOnlyList<string>? AnyOf, IReadOnlyList<string> NoneOf);
+
+/// <summary>What search results can be ordered by.</summary>
+public enum DatasetSortKey
 {
-    /// <summary>Best match first (title, then keywords and themes, then descriptions); newest first without text.</summary>
+    /// <summary>How well the text matched (title terms weigh most); equal for every dataset without search text.</summary>
     Relevance,
 
-    /// <summary>Last updated first.</summary>
+    /// <summary>The dataset id, in ordinal order on both engines.</summary>
+    Id,
+
+    /// <summary>When the metadata or data last changed.</summary>
     Modified,
 
-    /// <summary>By title, A to Z, ignoring diacritics and case.</summary>
+    /// <summary>When the dataset was created.</summary>
+    Created,
+
+    /// <summary>The Vietnamese title folded as search folds it (lower case, no diacritics).</summary>
     Title,
 
-    /// <summary>Most downloaded first.</summary>
+    /// <summary>The English title, folded the same way.</summary>
+    TitleEn,
+
+    /// <summary>How many times the dataset's files were downloaded.</summary>
     Downloads,
 }
+
+/// <summary>One key of a search's order.</summary>
+public sealed record DatasetOrder(DatasetSortKey Key, bool Descending);
 
 /// <summary>One value of a facet and how many matching datasets have it.</summary>
 public sealed record FacetValue(string Value, string? Label, long Count);
@@ -255,14 +281,7 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
             rank.Add("CASE WHEN d.search_text LIKE @phrase ESCAPE '\\' THEN 4 ELSE 0 END");
         }
 
-        var order = query.Sort switch
-        {
-            DatasetSort.Modified => "d.modified_at DESC, d.id",
-            DatasetSort.Title => (query.Language == "en" ? "d.title_en" : "d.title_vi") + ", d.id",
-            DatasetSort.Downloads => "d.downloads DESC, d.modified_at DESC, d.id",
-            _ when rank.Count == 0 => "d.modified_at DESC, d.id",
-            _ => $"({string.Join(" + ", rank)}) DESC, d.modified_at DESC, d.id",
-        };
+        var order = OrderBy(query.Order, rank);
 
         if (query.ModifiedSince is { } since)
         {
@@ -270,37 +289,43 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
             parameters.Add(("since", Sql.Time(since)));
         }
 
-        // Facets count over the text match and the other facets' filters, as CKAN and OpenDataSoft do,
-        // so choosing one publisher still shows how many datasets each other publisher has.
-        var filters = new Dictionary<string, (string Sql, (string, object?) Parameter)>();
-        if (query.Publisher is not null)
+        if (query.ModifiedUntil is { } until)
         {
-            filters["publisher"] = ("d.publisher_id = @fPublisher", ("fPublisher", query.Publisher));
+            where.Add("d.modified_at <= @until");
+            parameters.Add(("until", Sql.Time(until)));
         }
 
-        if (query.Theme is not null)
+        // Facets count over the text match and the other facets' filters, as CKAN and OpenDataSoft do,
+        // so choosing one publisher still shows how many datasets each other publisher has.
+        var filters = new Dictionary<string, (string Sql, List<(string, object?)> Parameters)>();
+        if (ValueCondition("d.publisher_id IN ({0})", "fPublisher", query.Publisher, query.Publishers) is { } publisherFilter)
         {
-            filters["theme"] = ("EXISTS (SELECT 1 FROM dataset_themes ft WHERE ft.dataset_id = d.id AND ft.theme = @fTheme)", ("fTheme", query.Theme));
+            filters["publisher"] = publisherFilter;
+        }
+
+        if (ValueCondition("EXISTS (SELECT 1 FROM dataset_themes ft WHERE ft.dataset_id = d.id AND ft.theme IN ({0}))", "fTheme", query.Theme, query.Themes) is { } themeFilter)
+        {
+            filters["theme"] = themeFilter;
         }
 
         if (query.Access is { } access)
         {
-            filters["accessLevel"] = ("d.access_level = @fAccess", ("fAccess", AccessName(access)));
+            filters["accessLevel"] = ("d.access_level = @fAccess", [("fAccess", AccessName(access))]);
         }
 
         if (query.Licence is not null)
         {
-            filters["licence"] = ("d.licence_id = @fLicence", ("fLicence", query.Licence));
+            filters["licence"] = ("d.licence_id = @fLicence", [("fLicence", query.Licence)]);
         }
 
         if (query.Keyword is not null)
         {
-            filters["keyword"] = ("EXISTS (SELECT 1 FROM dataset_keywords fk WHERE fk.dataset_id = d.id AND fk.keyword = @fKeyword)", ("fKeyword", query.Keyword));
+            filters["keyword"] = ("EXISTS (SELECT 1 FROM dataset_keywords fk WHERE fk.dataset_id = d.id AND fk.keyword = @fKeyword)", [("fKeyword", query.Keyword)]);
         }
 
         if (query.Format is not null)
         {
-            filters["format"] = ("d.current_version > @fPublished", ("fPublished", 0));
+            filters["format"] = ("d.current_version > @fPublished", [("fPublished", 0)]);
         }
 
         string Where(string? except) => string.Join(" AND ", where.Concat(filters.Where(f => f.Key != except).Select(f => f.Value.Sql)).DefaultIfEmpty("1 = 1"));
@@ -311,9 +336,9 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
                 command.With(name, value);
             }
 
-            foreach (var filter in filters.Where(f => f.Key != except))
+            foreach (var (name, value) in filters.Where(f => f.Key != except).SelectMany(f => f.Value.Parameters))
             {
-                command.With(filter.Value.Parameter.Item1, filter.Value.Parameter.Item2);
+                command.With(name, value);
             }
 
             return command;
@@ -357,6 +382,72 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
         }
 
         return new DatasetPage(total, items, facets);
+    }
+
+    /// <summary>
+    /// The condition that a field has one of the wanted values (<paramref name="single"/> and the filter's any-of
+    /// list together) and none of the filter's unwanted ones, with its parameters; <c>null</c> when nothing is asked.
+    /// <paramref name="membership"/> tests the field against a list written where <c>{0}</c> stands.
+    /// </summary>
+    static (string Sql, List<(string, object?)> Parameters)? ValueCondition(string membership, string prefix, string? single, ValueFilter? filter)
+    {
+        var wanted = single is null ? filter?.AnyOf : [single, .. filter?.AnyOf ?? []];
+        var unwanted = filter?.NoneOf ?? [];
+        if (wanted is null && unwanted.Count == 0)
+        {
+            return null;
+        }
+
+        var parameters = new List<(string, object?)>();
+        string List(IEnumerable<string> values, string suffix) => string.Join(", ", values.Take(100).Select((value, i) =>
+        {
+            parameters.Add(($"{prefix}{suffix}{i}", value));
+            return $"@{prefix}{suffix}{i}";
+        }));
+        var conditions = new List<string>();
+        if (wanted is not null)
+        {
+            conditions.Add(wanted.Count == 0 ? "1 = 0" : string.Format(CultureInfo.InvariantCulture, membership, List(wanted, "a")));
+        }
+
+        if (unwanted.Count > 0)
+        {
+            conditions.Add("NOT " + string.Format(CultureInfo.InvariantCulture, membership, List(unwanted, "n")));
+        }
+
+        return ("(" + string.Join(" AND ", conditions) + ")", parameters);
+    }
+
+    /// <summary>
+    /// The ORDER BY of a search. Every order ends with the id, so that pages never overlap nor skip a dataset;
+    /// ids and folded titles compare byte by byte on PostgreSQL as on SQLite, whatever the database's collation.
+    /// </summary>
+    string OrderBy(IReadOnlyList<DatasetOrder>? order, List<string> rank)
+    {
+        var ordinal = database.Provider == DatabaseProvider.PostgreSql ? " COLLATE \"C\"" : "";
+        IReadOnlyList<DatasetOrder> keys = order is { Count: > 0 } ? order : [new(DatasetSortKey.Relevance, true), new(DatasetSortKey.Modified, true)];
+        var terms = new List<string>();
+        foreach (var key in keys)
+        {
+            var column = key.Key switch
+            {
+                DatasetSortKey.Relevance => rank.Count == 0 ? null : $"({string.Join(" + ", rank)})",
+                DatasetSortKey.Id => "d.id" + ordinal,
+                DatasetSortKey.Modified => "d.modified_at",
+                DatasetSortKey.Created => "d.created_at",
+                DatasetSortKey.Title => "d.title_vi" + ordinal,
+                DatasetSortKey.TitleEn => "d.title_en" + ordinal,
+                DatasetSortKey.Downloads => "d.downloads",
+                _ => throw new ArgumentOutOfRangeException(nameof(order)),
+            };
+            if (column is not null)
+            {
+                terms.Add(column + (key.Descending ? " DESC" : " ASC"));
+            }
+        }
+
+        terms.Add("d.id" + ordinal);
+        return string.Join(", ", terms);
     }
 
     static async Task<IReadOnlyList<FacetValue>> FacetAsync(DbCommand command, CancellationToken cancellationToken)

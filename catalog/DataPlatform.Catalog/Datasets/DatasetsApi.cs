@@ -34,8 +34,7 @@ public static class DatasetsApi
             return CallerAccess.BadPaging($"offset must be 0 or more, and limit between 1 and {options.Value.MaxPageSize}.");
         }
 
-        DatasetSort order = default;
-        if (sort is not null && (!Enum.TryParse(sort, ignoreCase: true, out order) || !Enum.IsDefined(order)))
+        if (sort is not null and not ("relevance" or "modified" or "title" or "downloads"))
         {
             return CallerAccess.BadPaging("sort must be one of relevance, modified, title, downloads.");
         }
@@ -50,12 +49,17 @@ public static class DatasetsApi
             return CallerAccess.BadPaging($"format must be one of {DownloadFormats.Supported}.");
         }
 
-        var query = new DatasetQuery(q, publisher, theme, accessLevel, licence, null, offset, limit)
+        IReadOnlyList<DatasetOrder>? order = sort switch
+        {
+            "modified" => [new(DatasetSortKey.Modified, true)],
+            "title" => [new(lang == "en" ? DatasetSortKey.TitleEn : DatasetSortKey.Title, false)],
+            "downloads" => [new(DatasetSortKey.Downloads, true), new(DatasetSortKey.Modified, true)],
+            _ => null,
+        };
+        var query = new DatasetQuery(q, publisher, theme, accessLevel, licence, null, offset, limit, Order: order)
         {
             Keyword = string.IsNullOrEmpty(keyword) ? null : keyword,
             Format = format?.ToLowerInvariant(),
-            Sort = order,
-            Language = lang ?? "vi",
         };
         var page = await store.SearchAsync(query, CallerAccess.Visibility(context), cancellationToken);
         var baseUrl = CallerAccess.BaseUrl(context);

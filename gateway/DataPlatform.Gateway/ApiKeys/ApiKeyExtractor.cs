@@ -1,3 +1,4 @@
+using DataPlatform.Contracts.Access;
 using Microsoft.Net.Http.Headers;
 
 namespace DataPlatform.Gateway.ApiKeys;
@@ -5,11 +6,14 @@ namespace DataPlatform.Gateway.ApiKeys;
 /// <summary>
 /// Finds the API key of a request and removes it, so that no upstream, log or trace ever sees it. A key may
 /// arrive as <c>Authorization: ApiKey &lt;key&gt;</c>, as <c>X-Api-Key</c>, or as the <c>api_key</c> query
-/// parameter, which is how Power Query's "Web API" key option (Excel, Power BI) sends it.
+/// parameter, which is how Power Query's "Web API" key option (Excel, Power BI) sends it. CKAN's clients
+/// (ckanapi, the harvesters) send the key bare, as <c>Authorization: &lt;key&gt;</c> and <c>X-CKAN-API-Key</c>;
+/// a bare Authorization value is taken when it has the platform's key prefix.
 /// </summary>
 static class ApiKeyExtractor
 {
     public const string HeaderName = "X-Api-Key";
+    public const string CkanHeaderName = "X-CKAN-API-Key";
     public const string QueryName = "api_key";
     const string Scheme = "ApiKey ";
 
@@ -20,17 +24,27 @@ static class ApiKeyExtractor
         var headers = request.Headers;
 
         var authorization = headers.Authorization;
-        if (authorization.Count == 1 && authorization[0] is { } value
-            && value.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
+        if (authorization.Count == 1 && authorization[0] is { } value)
         {
-            key = value[Scheme.Length..].Trim();
-            headers.Remove(HeaderNames.Authorization);
+            if (value.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
+            {
+                key = value[Scheme.Length..].Trim();
+                headers.Remove(HeaderNames.Authorization);
+            }
+            else if (value.TrimStart().StartsWith(ApiKeyFormat.Prefix, StringComparison.Ordinal))
+            {
+                key = value.Trim();
+                headers.Remove(HeaderNames.Authorization);
+            }
         }
 
-        if (headers.TryGetValue(HeaderName, out var header))
+        foreach (var name in (ReadOnlySpan<string>)[HeaderName, CkanHeaderName])
         {
-            key ??= header.ToString().Trim();
-            headers.Remove(HeaderName);
+            if (headers.TryGetValue(name, out var header))
+            {
+                key ??= header.ToString().Trim();
+                headers.Remove(name);
+            }
         }
 
         var query = request.QueryString;

@@ -17,4 +17,7 @@ public static class ProblemTypes
 
     /// <summary>The upstream service behind a route did not answer.</summary>
     public const string UpstreamUnavailable = "/problems/upstream-unavailable";
+
+    /// <summary>A query-string parameter has a value the endpoint cannot take; the body names it and what it accepts.</summary>
+    public const string InvalidQueryParameter = "/problems/invalid-query-parameter";
 }

@@ -34,6 +34,9 @@ public abstract class ReadEndpointAuditTests(PlatformFixture platform)
         "ANY /metrics",
         "GET /.well-known/jwks.json",
         "GET /api/3/action/{action}",
+        "POST /api/3/action/{action}",
+        "GET /api/action/{action}",
+        "POST /api/action/{action}",
         "GET /api/v1/datasets/",
         "GET /api/v1/datasets/{id}",
         "GET /api/v1/datasets/{id}/versions",
@@ -51,6 +54,86 @@ public abstract class ReadEndpointAuditTests(PlatformFixture platform)
         "DELETE /api/v1/datasets/{id}",
     };
 
+    /// <summary>Every read that names one dataset in its path, with a request for the dataset <c>{id}</c>.</summary>
+    static readonly Dictionary<string, string> _datasetReads = new(StringComparer.Ordinal)
+    {
+        ["GET /api/v1/datasets/{id}"] = "/api/v1/datasets/{id}",
+        ["GET /api/v1/datasets/{id}/versions"] = "/api/v1/datasets/{id}/versions",
+        ["GET /api/v1/datasets/{id}/versions/{version:int}"] = "/api/v1/datasets/{id}/versions/1",
+        ["GET /api/v1/datasets/{id}/rows"] = "/api/v1/datasets/{id}/rows?limit=1",
+        ["GET /api/v1/datasets/{id}/download.{format}"] = "/api/v1/datasets/{id}/download.csv",
+        ["HEAD /api/v1/datasets/{id}/download.{format}"] = "/api/v1/datasets/{id}/download.parquet",
+        ["GET /catalog/datasets/{id}.jsonld"] = "/catalog/datasets/{id}.jsonld",
+        ["GET /odata/{datasetId}/"] = "/odata/{id}/",
+        ["GET /odata/{datasetId}/$metadata"] = "/odata/{id}/$metadata",
+        ["GET /odata/{datasetId}/Records"] = "/odata/{id}/Records?$top=1",
+        ["GET /odata/{datasetId}/Records({key})"] = "/odata/{id}/Records('01')",
+        ["GET /odata/{datasetId}/Records/$count"] = "/odata/{id}/Records/$count",
+        ["GET /odata/{datasetId}/{**rest}"] = "/odata/{id}/Rows",
+    };
+
+    /// <summary>More reads of the same endpoints (digests, signatures, filters), and the CKAN actions that name one dataset or one of its resources.</summary>
+    static readonly string[] _moreDatasetReads =
+    [
+        "/api/v1/datasets/{id}/download.csv.sha256",
+        "/api/v1/datasets/{id}/download.xlsx.jws",
+        "/api/v1/datasets/{id}/download.json?$filter=code eq '01'",
+        "/odata/{id}/Records?$filter=code eq '01'&$count=true",
+        "/api/3/action/package_show?id={id}",
+        "/api/action/package_show?id={id}",
+        "/api/3/action/resource_show?id={id}-csv",
+    ];
+
+    [Fact]
+    public async Task Every_read_of_a_restricted_dataset_answers_404_to_a_caller_who_may_not_see_it()
+    {
+        var id = CatalogTestData.NewId("hidden");
+        var other = CatalogTestData.NewId("other");
+        using (var publisher = platform.Publisher())
+        {
+            await publisher.CreateAsync(id, CatalogTestData.Metadata(access: "restricted",
+                columns: [CatalogTestData.Column("code", "string", key: true, filterable: true), CatalogTestData.Column("name", "string")]));
+            await publisher.PublishOkAsync(id, "code,name\n01,Hà Nội\n");
+        }
+
+        var endpoints = Endpoints().Where(e => !e.StartsWith("PUT", StringComparison.Ordinal) && !e.StartsWith("POST", StringComparison.Ordinal)
+            && !e.StartsWith("DELETE", StringComparison.Ordinal) && (e.Contains("{id}", StringComparison.Ordinal) || e.Contains("{datasetId}", StringComparison.Ordinal)));
+        var uncovered = endpoints.Where(e => !_datasetReads.ContainsKey(e)).Order(StringComparer.Ordinal).ToList();
+        Assert.True(uncovered.Count == 0, "Add a request for these endpoints that name a dataset:\n" + string.Join("\n", uncovered));
+
+        var callers = new (string Name, HttpClient Client)[]
+        {
+            ("anonymous, direct", platform.CreateCatalogClient()),
+            ("a key holding other grants, direct", platform.Entitled(Entitlements.Dataset(other), Entitlements.Product("san-pham-khac"))),
+            ("anonymous, through the gateway", platform.CreateGatewayClient()),
+        };
+        var refusals = new List<string>();
+        foreach (var (name, client) in callers)
+        {
+            using (client)
+            {
+                foreach (var path in _datasetReads.Values.Concat(_moreDatasetReads).Select(p => p.Replace("{id}", id, StringComparison.Ordinal)))
+                {
+                    using var request = new HttpRequestMessage(path.Contains("parquet", StringComparison.Ordinal) ? HttpMethod.Head : HttpMethod.Get, path);
+                    using var response = await client.SendAsync(request);
+                    var body = await response.Content.ReadAsStringAsync();
+                    if (response.StatusCode != System.Net.HttpStatusCode.NotFound || body.Contains("restrict", StringComparison.OrdinalIgnoreCase))
+                    {
+                        refusals.Add($"{name}: {path} answered {(int)response.StatusCode} {body[..Math.Min(body.Length, 200)]}");
+                    }
+                }
+            }
+        }
+
+        Assert.True(refusals.Count == 0, "These reads told a caller that the dataset exists:\n" + string.Join("\n", refusals));
+    }
+
+    HashSet<string> Endpoints() => platform.Platform.Catalog!.Services.GetRequiredService<EndpointDataSource>().Endpoints
+        .OfType<RouteEndpoint>()
+        .SelectMany(e => (e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()?.HttpMethods ?? ["ANY"])
+            .Select(method => $"{method} {e.RoutePattern.RawText}"))
+        .ToHashSet(StringComparer.Ordinal);
+
     [Fact]
     public async Task Every_endpoint_that_reads_rows_of_a_restricted_dataset_leaves_an_audit_entry()
     {
@@ -62,11 +145,7 @@ public abstract class ReadEndpointAuditTests(PlatformFixture platform)
             await publisher.PublishOkAsync(id, "code,name\n01,Hà Nội\n02,Hà Giang\n");
         }
 
-        var endpoints = platform.Platform.Catalog!.Services.GetRequiredService<EndpointDataSource>().Endpoints
-            .OfType<RouteEndpoint>()
-            .SelectMany(e => (e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()?.HttpMethods ?? ["ANY"])
-                .Select(method => $"{method} {e.RoutePattern.RawText}"))
-            .ToHashSet(StringComparer.Ordinal);
+        var endpoints = Endpoints();
         var unclassified = endpoints.Where(e => !_rowReads.ContainsKey(e) && !_noRows.Contains(e)).Order(StringComparer.Ordinal).ToList();
         Assert.True(unclassified.Count == 0, "Classify these endpoints as reads of rows or not:\n" + string.Join("\n", unclassified));
 

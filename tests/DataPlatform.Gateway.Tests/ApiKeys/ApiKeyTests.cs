@@ -14,6 +14,7 @@ public abstract class ApiKeyTests(PlatformFixture platform)
     [InlineData("authorization")]
     [InlineData("x-api-key")]
     [InlineData("query")]
+    [InlineData("ckanapi")]
     public async Task A_key_is_accepted_in_each_place_and_never_reaches_the_upstream(string place)
     {
         await using var scenario = await GatewayScenario.StartAsync(platform);
@@ -30,12 +31,19 @@ public abstract class ApiKeyTests(PlatformFixture platform)
         {
             request.Headers.Add("X-Api-Key", key);
         }
+        else if (place == "ckanapi")
+        {
+            // ckanapi's prepare_action: the key bare in both headers.
+            request.Headers.TryAddWithoutValidation("Authorization", key);
+            request.Headers.Add("X-CKAN-API-Key", key);
+        }
 
         using var response = await client.SendAsync(request);
 
         var echoed = await EchoedRequest.ReadAsync(response);
         Assert.Equal(descriptor.ConsumerId, echoed.Consumer);
         Assert.DoesNotContain("x-api-key", echoed.Headers);
+        Assert.DoesNotContain("x-ckan-api-key", echoed.Headers);
         Assert.Equal("", echoed.Authorization);
         Assert.DoesNotContain(key, echoed.Query, StringComparison.Ordinal);
         Assert.DoesNotContain("api_key", echoed.Query, StringComparison.Ordinal);
@@ -64,6 +72,7 @@ public abstract class ApiKeyTests(PlatformFixture platform)
         Assert.DoesNotContain(other, echoed.Query, StringComparison.Ordinal);
         Assert.Equal("", echoed.Authorization);
         Assert.DoesNotContain("x-api-key", echoed.Headers);
+        Assert.DoesNotContain("x-ckan-api-key", echoed.Headers);
     }
 
     [Fact]
