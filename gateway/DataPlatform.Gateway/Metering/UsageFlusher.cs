@@ -235,7 +235,7 @@ sealed class ConsumerBatch
             batch.Add(usage, UsageField.Requests(record.ProductId, statusClass), record.Count);
             batch.Add(usage, UsageField.Bytes(record.ProductId, statusClass), record.Bytes);
 
-            var billable = record.Flags.HasFlag(UsageFlags.Billable);
+            var billable = record.Flags.HasFlag(UsageFlags.Counted);
             if (record.Flags.HasFlag(UsageFlags.ChargedToMonthlyQuota) && !billable && record.Month is not null)
             {
                 // The limiter counted the request when it let it through; a response the plan does not bill

@@ -9,8 +9,11 @@ enum UsageFlags
 {
     None = 0,
 
-    /// <summary>The status class is billable under the consumer's plan.</summary>
-    Billable = 1,
+    /// <summary>
+    /// The response counts toward the monthly quotas: its outcome class is billable under the consumer's plan, or it
+    /// is an account call, which counts against limits without being billed.
+    /// </summary>
+    Counted = 1,
 
     /// <summary>The limiter counted the request against the monthly request quota when it let it through.</summary>
     ChargedToMonthlyQuota = 2,
@@ -23,6 +26,12 @@ enum UsageFlags
     /// the request through): the flush charges it, exactly once, when the response is billable.
     /// </summary>
     OwedToMonthlyQuota = 8,
+
+    /// <summary>
+    /// An account or billing management call (sign-in, the subscription, keys, invoices, the admin API): metered under
+    /// the outcome class <c>account-&lt;status class&gt;</c>, which no plan bills.
+    /// </summary>
+    Account = 16,
 }
 
 /// <summary>

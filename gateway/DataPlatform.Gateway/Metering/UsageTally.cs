@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
+using DataPlatform.Contracts.Redis;
 
 namespace DataPlatform.Gateway.Metering;
 
@@ -16,7 +17,9 @@ sealed class UsageTally(long hourSeconds, string consumerId, string? productId, 
 
     public string? ProductId { get; } = productId;
 
-    public string StatusClass { get; } = statusClass.ToString(CultureInfo.InvariantCulture) + "xx";
+    /// <summary>The outcome class: the status class (<c>2xx</c> …), or <c>account-2xx</c> … for account calls.</summary>
+    public string StatusClass { get; } = (flags.HasFlag(UsageFlags.Account) ? UsageField.AccountClassPrefix : "")
+        + statusClass.ToString(CultureInfo.InvariantCulture) + "xx";
 
     public UsageFlags Flags { get; } = flags;
 

@@ -16,13 +16,13 @@ public sealed class UsageTallyTests
     public void Records_of_one_consumer_product_hour_status_class_and_flags_add_up_to_one_tally()
     {
         var segment = Lines(
-            Line(Ten + 1, "acct-1", "dan-so", 200, 1000, UsageFlags.Billable, "202611"),
-            Line(Ten + 59, "acct-1", "dan-so", 204, 0, UsageFlags.Billable, "202611"),
-            Line(Ten + 3599, "acct-1", "dan-so", 200, 24, UsageFlags.Billable, "202611"),
-            Line(Ten + 3600, "acct-1", "dan-so", 200, 5, UsageFlags.Billable, "202611"),
+            Line(Ten + 1, "acct-1", "dan-so", 200, 1000, UsageFlags.Counted, "202611"),
+            Line(Ten + 59, "acct-1", "dan-so", 204, 0, UsageFlags.Counted, "202611"),
+            Line(Ten + 3599, "acct-1", "dan-so", 200, 24, UsageFlags.Counted, "202611"),
+            Line(Ten + 3600, "acct-1", "dan-so", 200, 5, UsageFlags.Counted, "202611"),
             Line(Ten + 2, "acct-1", "dan-so", 500, 10, UsageFlags.ChargedToMonthlyQuota, "202611"),
-            Line(Ten + 3, "acct-1", null, 200, 7, UsageFlags.Billable, null),
-            Line(Ten + 4, "Sở Nội vụ Hà Nội", "dan-so", 200, 3, UsageFlags.Billable, "202611"));
+            Line(Ten + 3, "acct-1", null, 200, 7, UsageFlags.Counted, null),
+            Line(Ten + 4, "Sở Nội vụ Hà Nội", "dan-so", 200, 3, UsageFlags.Counted, "202611"));
 
         var tallies = UsageTally.Read(segment);
 
@@ -44,7 +44,7 @@ public sealed class UsageTallyTests
     [Fact]
     public void A_torn_last_line_and_lines_that_are_not_records_are_skipped()
     {
-        var whole = Line(Ten + 1, "acct-2", "dan-so", 200, 100, UsageFlags.Billable, "202611");
+        var whole = Line(Ten + 1, "acct-2", "dan-so", 200, 100, UsageFlags.Counted, "202611");
         var segment = Lines(
             whole,
             "not a record\n",
@@ -68,8 +68,8 @@ public sealed class UsageTallyTests
         var after = new DateTimeOffset(2026, 11, 30, 17, 30, 0, TimeSpan.Zero).ToUnixTimeSeconds();
 
         var tallies = UsageTally.Read(Lines(
-            Line(before, "acct-3", "dan-so", 200, 1, UsageFlags.Billable, "202611"),
-            Line(after, "acct-3", "dan-so", 200, 1, UsageFlags.Billable, "202611")));
+            Line(before, "acct-3", "dan-so", 200, 1, UsageFlags.Counted, "202611"),
+            Line(after, "acct-3", "dan-so", 200, 1, UsageFlags.Counted, "202611")));
 
         Assert.Equal(["202611", "202612"], tallies.OrderBy(tally => tally.HourSeconds).Select(tally => tally.CompletionMonth));
     }
