@@ -36,9 +36,12 @@ enum UsageFlags
 
 /// <summary>
 /// One completed response, as one line of the usage journal:
-/// <c>unix-seconds TAB consumer TAB product TAB status TAB bytes TAB flags TAB admission-month LF</c>.
+/// <c>unix-seconds TAB consumer TAB product TAB status TAB bytes TAB flags TAB admission-month [TAB limiter-call] LF</c>.
+/// The limiter call (<c>instance:number</c>) is written only for a request owed to the monthly quota whose limiter call
+/// was abandoned after it left: the flush charges such a request only if that call did not count it.
 /// </summary>
-readonly record struct UsageRecord(long UnixSeconds, string ConsumerId, string? ProductId, int Status, long Bytes, UsageFlags Flags, string? Month)
+readonly record struct UsageRecord(
+    long UnixSeconds, string ConsumerId, string? ProductId, int Status, long Bytes, UsageFlags Flags, string? Month, string? LimiterCall = null)
 {
     /// <summary>The offset of Asia/Ho_Chi_Minh, which has kept UTC+7 without daylight saving since 1975.</summary>
     public static readonly TimeSpan VietnamOffset = TimeSpan.FromHours(7);
@@ -51,7 +54,7 @@ readonly record struct UsageRecord(long UnixSeconds, string ConsumerId, string? 
     {
         written = 0;
         return Utf8.TryWrite(destination, CultureInfo.InvariantCulture,
-            $"{UnixSeconds}\t{ConsumerId}\t{ProductId ?? "-"}\t{Status}\t{Bytes}\t{(int)Flags}\t{Month ?? "-"}\n", out written);
+            $"{UnixSeconds}\t{ConsumerId}\t{ProductId ?? "-"}\t{Status}\t{Bytes}\t{(int)Flags}\t{Month ?? "-"}{(LimiterCall is null ? "" : "\t" + LimiterCall)}\n", out written);
     }
 
     /// <summary>Ids are written raw, so tabs and line breaks in one (never expected) would break the line apart.</summary>

@@ -176,7 +176,7 @@ sealed partial class PolicyStep(
                 // An upstream that answers for data its path does not name (GraphQL) reports the outcome and the products.
                 var report = context.Features.Get<UsageReportFeature>();
                 Meter(report?.OutcomeStatus ?? context.Response.StatusCode, body.Bytes, descriptor,
-                    dataset?.ProductId ?? (report is { Products.Count: > 0 } ? report.Products[0] : null), account, verdict.Charged, verdict.Month);
+                    dataset?.ProductId ?? (report is { Products.Count: > 0 } ? report.Products[0] : null), account, verdict);
             }
         }
     }
@@ -249,14 +249,15 @@ sealed partial class PolicyStep(
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     async ValueTask<Verdict> LimitAsync(string consumerId, LimitPolicy policy, bool keyed)
     {
+        string? abandonedCall = null;
         if (breaker.TryEnter())
         {
+            var pending = limiter.Decide(consumerId, policy);
             try
             {
-                var pending = limiter.DecideAsync(consumerId, policy);
                 // The multiplexer times out by itself after its own timeout; a separate timer per request is only
                 // worth its cost when the configured timeout is shorter than that.
-                var decision = await (breaker.NeedsOwnTimeout ? pending.WaitAsync(breaker.Timeout) : pending);
+                var decision = await (breaker.NeedsOwnTimeout ? pending.Task.WaitAsync(breaker.Timeout) : pending.Task);
                 breaker.Succeeded();
                 if (decision.Allowed)
                 {
@@ -273,6 +274,8 @@ sealed partial class PolicyStep(
             {
                 breaker.Failed(exception);
                 LogLimiterFailed(logger, exception.GetType().Name);
+                // Redis may still run the call that carried the request; the flush asks it before charging the month.
+                abandonedCall = pending.Abandon();
             }
         }
 
@@ -285,7 +288,7 @@ sealed partial class PolicyStep(
         var perSecond = keyed ? Math.Max(1, policy.BurstPerSecond) : _options.Redis.AnonymousLocalPerSecond;
         if (local.TryAcquire(consumerId, perSecond, out var remaining))
         {
-            return new Verdict(true, false, null, null, policy, default, perSecond, remaining);
+            return new Verdict(true, false, null, null, policy, default, perSecond, remaining, abandonedCall);
         }
 
         return new Verdict(false, false, null, Problem(StatusCodes.Status429TooManyRequests, "Quota exceeded", GatewayProblemTypes.QuotaExceeded,
@@ -297,10 +300,12 @@ sealed partial class PolicyStep(
     /// What the limiter decided for a request: whether it goes on, what it counted, its refusal, and what its
     /// headers say. <see cref="LocalPerSecond"/> is the local limit that decided it while Redis was away, 0 when the
     /// script decided, and -1 when nothing could (the refusal then carries its own Retry-After);
-    /// <see cref="LocalRemaining"/> is what the local limit left of its second.
+    /// <see cref="LocalRemaining"/> is what the local limit left of its second; <see cref="AbandonedCall"/> the limiter
+    /// call (<c>instance:number</c>) that carried a request served locally after the gateway stopped waiting for it.
     /// </summary>
     readonly record struct Verdict(
-        bool Allowed, bool Charged, string? Month, IResult? Rejection, LimitPolicy Policy, LimitDecision Decision, int LocalPerSecond, long LocalRemaining = 0)
+        bool Allowed, bool Charged, string? Month, IResult? Rejection, LimitPolicy Policy, LimitDecision Decision, int LocalPerSecond,
+        long LocalRemaining = 0, string? AbandonedCall = null)
     {
         public void WriteHeaders(IHeaderDictionary headers)
         {
@@ -393,8 +398,9 @@ sealed partial class PolicyStep(
     /// Journals a completed response under its outcome status. A data request is billable when its status class is one
     /// the plan bills; an account call counts toward the quotas like one, under its own outcome class, and is never billed.
     /// </summary>
-    void Meter(int status, long bytes, ApiKeyDescriptor? descriptor, string? productId, bool account, bool charged, string? month)
+    void Meter(int status, long bytes, ApiKeyDescriptor? descriptor, string? productId, bool account, Verdict verdict)
     {
+        var charged = verdict.Charged;
         var statusClass = status / 100;
         var billableClasses = descriptor?.Limits.BillableStatusClasses is { Count: > 0 } classes ? classes : _defaultBillable;
         var billable = false;
@@ -414,7 +420,8 @@ sealed partial class PolicyStep(
             | (!charged && descriptor is { Limits.MonthlyRequests: > 0 } ? UsageFlags.OwedToMonthlyQuota : UsageFlags.None);
         var consumer = descriptor is null ? ConsumerContextRecord.AnonymousId : UsageRecord.Clean(descriptor.ConsumerId);
         var product = productId is null ? null : UsageRecord.Clean(productId);
-        if (!journal.Append(new UsageRecord(time.GetUtcNow().ToUnixTimeSeconds(), consumer, product, status, bytes, flags, month)))
+        if (!journal.Append(new UsageRecord(time.GetUtcNow().ToUnixTimeSeconds(), consumer, product, status, bytes, flags, verdict.Month,
+            flags.HasFlag(UsageFlags.OwedToMonthlyQuota) ? verdict.AbandonedCall : null)))
         {
             LogNotJournaled(logger, status);
         }

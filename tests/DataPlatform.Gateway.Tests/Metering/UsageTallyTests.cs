@@ -61,6 +61,21 @@ public sealed class UsageTallyTests
     }
 
     [Fact]
+    public void Requests_owed_after_an_abandoned_limiter_call_keep_that_call_apart_from_the_others()
+    {
+        var owed = UsageFlags.Counted | UsageFlags.OwedToMonthlyQuota;
+        var segment = Lines(
+            Line(Ten + 1, "acct-4", null, 200, 10, owed, null, "a1b2c3:41"),
+            Line(Ten + 2, "acct-4", null, 200, 10, owed, null, "a1b2c3:41"),
+            Line(Ten + 3, "acct-4", null, 200, 10, owed, null),
+            "1795773601\tacct-4\t-\t200\t10\t9\t-\ta1b2c3:4x\n");
+
+        var tallies = UsageTally.Read(segment);
+
+        Assert.Equal([(2L, "a1b2c3:41"), (1L, null)], tallies.OrderBy(t => t.LimiterCall is null).Select(t => (t.Count, t.LimiterCall)));
+    }
+
+    [Fact]
     public void The_completion_month_follows_ho_chi_minh_city_where_a_month_starts_at_17_00_utc()
     {
         // 30 November 2026 16:xx UTC is 23:xx in Hồ Chí Minh City; 17:xx UTC is already 1 December there.
@@ -74,10 +89,10 @@ public sealed class UsageTallyTests
         Assert.Equal(["202611", "202612"], tallies.OrderBy(tally => tally.HourSeconds).Select(tally => tally.CompletionMonth));
     }
 
-    static string Line(long seconds, string consumer, string? product, int status, long bytes, UsageFlags flags, string? month)
+    static string Line(long seconds, string consumer, string? product, int status, long bytes, UsageFlags flags, string? month, string? limiterCall = null)
     {
         Span<byte> line = stackalloc byte[UsageRecord.MaxLineBytes];
-        Assert.True(new UsageRecord(seconds, consumer, product, status, bytes, flags, month).TryFormat(line, out var written));
+        Assert.True(new UsageRecord(seconds, consumer, product, status, bytes, flags, month, limiterCall).TryFormat(line, out var written));
         return Encoding.UTF8.GetString(line[..written]);
     }
 
