@@ -43,7 +43,11 @@ sealed record InvoiceInput(
     IReadOnlyList<PricedStretch<Plan>> Plans,
     IReadOnlyList<PricedStretch<DataProduct>> Products,
     IReadOnlyList<PlanUsage> Usage,
-    int VatBasisPoints);
+    int VatBasisPoints,
+    IReadOnlyDictionary<string, ProductUsage>? ProductUsage = null);
+
+/// <summary>A data product's billable usage in the period (OData, REST, downloads and GraphQL reads of its datasets).</summary>
+sealed record ProductUsage(long Requests, long Bytes);
 
 /// <summary>A computed invoice: lines, subtotal, VAT and total, all whole đồng; total = subtotal + VAT = Σ lines + VAT.</summary>
 sealed record InvoiceAmounts(IReadOnlyList<InvoiceLine> Lines, long Subtotal, int VatBasisPoints, long Vat, long Total);
@@ -78,9 +82,14 @@ static class InvoiceCalculator
             AddDataLines(lines, usage, stretch);
         }
 
-        foreach (var stretch in input.Products.Where(s => input.Period.Coverage(s.From, s.To) > 0))
+        var products = input.Products.Where(s => input.Period.Coverage(s.From, s.To) > 0).ToList();
+        foreach (var stretch in products)
         {
-            lines.Add(Prorated(InvoiceLineKinds.Product, $"Sản phẩm dữ liệu {stretch.Item.Name}", stretch.Item.MonthlyFee, stretch.From, stretch.To, input.Period));
+            // The product's usage is told on its last line of the period, so that it is shown once.
+            var used = input.ProductUsage?.GetValueOrDefault(stretch.Item.Id) is { } usage && stretch == products.Last(s => s.Item.Id == stretch.Item.Id)
+                ? $" ({usage.Requests.ToString("N0", _vietnamese)} lượt gọi, {Size(usage.Bytes)})"
+                : "";
+            lines.Add(Prorated(InvoiceLineKinds.Product, $"Sản phẩm dữ liệu {stretch.Item.Name}{used}", stretch.Item.MonthlyFee, stretch.From, stretch.To, input.Period));
         }
 
         var subtotal = lines.Sum(l => l.Amount);

@@ -1,4 +1,5 @@
 using Dapper;
+using DataPlatform.Contracts.Redis;
 using DataPlatform.Billing.Accounts;
 using DataPlatform.Billing.Plans;
 using DataPlatform.Billing.Storage;
@@ -186,8 +187,12 @@ sealed class InvoiceStore(
         // events are), and each plan's included usage is prorated by the share of the period it covered.
         var defaultPlan = await plans.GetPlanOrDefaultAsync(null, cancellationToken);
         var rows = await ledger.RowsAsync(accountId, period.Start, period.End, cancellationToken);
+        var usagePlan = planStretches.LastOrDefault()?.Item ?? defaultPlan;
+        var productUsage = rows.Where(r => r.ProductId != UsageField.NoProduct && usagePlan.BillableStatusClasses.Contains(r.StatusClass))
+            .GroupBy(r => r.ProductId)
+            .ToDictionary(g => g.Key, g => new ProductUsage(g.Where(r => r.Measure == "requests").Sum(r => r.Value), g.Where(r => r.Measure == "bytes").Sum(r => r.Value)));
         return InvoiceCalculator.Compute(new InvoiceInput(
-            period, planStretches, productStretches, RateByPlan(period, planStretches, defaultPlan, rows), options.Value.VatBasisPoints));
+            period, planStretches, productStretches, RateByPlan(period, planStretches, defaultPlan, rows), options.Value.VatBasisPoints, productUsage));
     }
 
     /// <summary>

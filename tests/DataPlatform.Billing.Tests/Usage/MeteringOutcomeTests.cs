@@ -108,6 +108,19 @@ public abstract class MeteringOutcomeTests(BillingPlatformFixture platform) : IA
         Assert.True(usage.GetValueOrDefault(UsageField.Bytes(Product, "2xx")) > 0);
         Assert.Equal(0, usage.GetValueOrDefault(UsageField.Requests(null, "2xx")));
         refused.Dispose();
+
+        // The product's invoice line tells its usage: the one GraphQL read.
+        using var admin = _billing.Admin();
+        var at = Uri.EscapeDataString(since.UtcDateTime.ToString("yyyy-MM-ddTHH:00:00Z"));
+        using (var harvest = await admin.PostAsync($"/api/v1/admin/usage/harvest?from={at}", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, harvest.StatusCode);
+        }
+
+        using var reader = _billing.Owner(accountId);
+        var invoice = await reader.GetFromJsonAsync<JsonElement>("/api/v1/account/invoices/current");
+        var productLine = invoice.GetProperty("lines").EnumerateArray().Single(l => l.GetProperty("kind").GetString() == "product");
+        Assert.Contains("(1 lượt gọi, ", productLine.GetProperty("description").GetString());
     }
 
     [Fact]
@@ -126,7 +139,7 @@ public abstract class MeteringOutcomeTests(BillingPlatformFixture platform) : IA
             using var response = await gateway.SendAsync(request);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             var rateLimit = response.Headers.GetValues("RateLimit").Single();
-            monthly.Add(long.Parse(System.Text.RegularExpressions.Regex.Match(rateLimit, "\"monthly\";r=(\\d+)").Groups[1].Value));
+            monthly.Add(long.Parse(System.Text.RegularExpressions.Regex.Match(rateLimit, "\"monthly\";r=(\\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
         }
 
         // Limited like every keyed call: each takes one from the month's request quota.
