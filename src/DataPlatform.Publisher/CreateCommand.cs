@@ -51,6 +51,8 @@ sealed class CreateCommand(string gateway, string? apiKey, TextWriter output, Ht
     /// <summary>Writes <see cref="Template"/> to <paramref name="file"/>, refusing to overwrite one that exists.</summary>
     public async Task<int> WriteTemplateAsync(FileInfo file, CancellationToken cancellationToken)
     {
+        // FileInfo caches what it saw when made; ask the file system again.
+        file.Refresh();
         if (file.Exists)
         {
             output.WriteLine($"error: {file.FullName} exists; choose another name, so nothing is overwritten.");
