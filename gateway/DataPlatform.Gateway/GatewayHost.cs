@@ -1,5 +1,6 @@
 using DataPlatform.Gateway.ConsumerContext;
 using DataPlatform.Gateway.Downloads;
+using DataPlatform.Gateway.Metering;
 using DataPlatform.Gateway.Pipeline;
 using DataPlatform.Gateway.Portal;
 using DataPlatform.Gateway.Routing;
@@ -38,8 +39,11 @@ public static class GatewayHost
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<UpstreamAddressFilter>()
-            .AddTransforms(context => context.RequestTransforms.Add(
-                context.Services.GetRequiredService<ConsumerContextTransform>()))
+            .AddTransforms(context =>
+            {
+                context.RequestTransforms.Add(context.Services.GetRequiredService<ConsumerContextTransform>());
+                context.ResponseTransforms.Add(new UsageReportTransform());
+            })
             // After the consumer context, which drops the reserved headers a client sent.
             .AddTransforms<FileHandoffTransforms>();
         builder.Services.AddOptions<FileHandoffOptions>().BindConfiguration(FileHandoffOptions.SectionName);

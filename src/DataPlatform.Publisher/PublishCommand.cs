@@ -7,7 +7,7 @@ using System.Text.Json;
 namespace DataPlatform.Publisher;
 
 /// <summary>
-/// Sends the metadata (when given) and then the file through the gateway, showing upload progress, and
+/// Sends the metadata (when given; otherwise checks that the dataset exists) and then the file through the gateway, showing upload progress, and
 /// prints either a summary of the new version or the server's problem report with its row errors.
 /// </summary>
 sealed class PublishCommand(string gateway, string? apiKey, TextWriter output, HttpMessageHandler? handler = null)
@@ -20,16 +20,7 @@ sealed class PublishCommand(string gateway, string? apiKey, TextWriter output, H
             return 2;
         }
 
-        using var http = new HttpClient(handler ?? new SocketsHttpHandler(), disposeHandler: handler is null)
-        {
-            BaseAddress = new Uri(gateway.TrimEnd('/') + "/"),
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
-        if (!string.IsNullOrWhiteSpace(apiKey))
-        {
-            http.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
-        }
-
+        using var http = Client.Create(gateway, apiKey, handler);
         var id = Uri.EscapeDataString(dataset);
         if (metadata is not null)
         {
@@ -37,11 +28,30 @@ sealed class PublishCommand(string gateway, string? apiKey, TextWriter output, H
             using var put = await http.PutAsync($"api/v1/datasets/{id}", content, cancellationToken);
             if (!put.IsSuccessStatusCode)
             {
-                await ReportProblemAsync("Updating the metadata failed", put, cancellationToken);
+                await ProblemReport.WriteAsync(output, "Updating the metadata failed", put, cancellationToken);
                 return 1;
             }
 
             output.WriteLine($"Metadata of {dataset} saved.");
+        }
+        else
+        {
+            // Checked before the upload, so that a mistyped id or a dataset not yet created costs no transfer of the file.
+            using var existing = await http.GetAsync($"api/v1/datasets/{id}", HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            if (existing.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                output.WriteLine($"error: the dataset {dataset} does not exist, so nothing was uploaded. Create it first:");
+                output.WriteLine($"  dataplatform-publish create --template metadata.json     (writes an example to fill in)");
+                output.WriteLine($"  dataplatform-publish create --dataset {dataset} --metadata metadata.json");
+                output.WriteLine($"or pass --metadata to this command to create it and publish in one go.");
+                return 1;
+            }
+
+            if (!existing.IsSuccessStatusCode)
+            {
+                await ProblemReport.WriteAsync(output, "Checking the dataset failed", existing, cancellationToken);
+                return 1;
+            }
         }
 
         var started = Stopwatch.GetTimestamp();
@@ -60,7 +70,7 @@ sealed class PublishCommand(string gateway, string? apiKey, TextWriter output, H
             var elapsed = Stopwatch.GetElapsedTime(started);
             if (!response.IsSuccessStatusCode)
             {
-                await ReportProblemAsync("Publishing failed; the previous version is still served", response, cancellationToken);
+                await ProblemReport.WriteAsync(output, "Publishing failed; the previous version is still served", response, cancellationToken);
                 return 1;
             }
 
@@ -76,47 +86,4 @@ sealed class PublishCommand(string gateway, string? apiKey, TextWriter output, H
             return 0;
         }
     }
-
-    async Task ReportProblemAsync(string what, HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        var text = await response.Content.ReadAsStringAsync(cancellationToken);
-        output.WriteLine($"{what}: {(int)response.StatusCode} {response.ReasonPhrase}");
-        try
-        {
-            var problem = JsonDocument.Parse(text).RootElement;
-            if (problem.TryGetProperty("title", out var title))
-            {
-                output.WriteLine($"  {title.GetString()}");
-            }
-
-            if (problem.TryGetProperty("detail", out var detail))
-            {
-                output.WriteLine($"  {detail.GetString()}");
-            }
-
-            if (problem.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array)
-            {
-                output.WriteLine($"  {"row",8} {"line",8}  {"column",-20} {"value",-24} reason");
-                foreach (var error in errors.EnumerateArray())
-                {
-                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  {Field(error, "row"),8} {Field(error, "line"),8}  {Field(error, "column"),-20} {Field(error, "value"),-24} {Field(error, "reason")}"));
-                }
-            }
-            else if (problem.TryGetProperty("errors", out var fields) && fields.ValueKind == JsonValueKind.Object)
-            {
-                foreach (var field in fields.EnumerateObject())
-                {
-                    output.WriteLine($"  {field.Name}: {string.Join(" ", field.Value.EnumerateArray().Select(m => m.GetString()))}");
-                }
-            }
-        }
-        catch (JsonException)
-        {
-            output.WriteLine(text.Length > 500 ? text[..500] : text);
-        }
-    }
-
-    static string Field(JsonElement error, string name) =>
-        error.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value.ToString() : "";
 }

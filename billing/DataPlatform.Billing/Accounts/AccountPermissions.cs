@@ -19,4 +19,8 @@ static class AccountPermissions
     public static readonly IReadOnlyList<string> PlatformRoles = [Roles.Publisher, Roles.Admin];
 
     public static bool IsOwner(ConsumerContextRecord caller) => caller.HasRole(Roles.Owner) || caller.HasRole(Roles.Admin);
+
+    /// <summary>Whether <paramref name="user"/> is the only owner among <paramref name="users"/>, the account's people.</summary>
+    public static bool IsLastOwner(User user, IReadOnlyList<User> users) =>
+        user.RoleList.Contains(Roles.Owner) && users.Count(u => u.RoleList.Contains(Roles.Owner)) == 1;
 }

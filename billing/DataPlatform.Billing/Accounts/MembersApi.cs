@@ -128,7 +128,7 @@ public static class MembersApi
             return BillingProblems.NotFound($"The account has no user '{userId}'.");
         }
 
-        if (change.Role != Roles.Owner && IsLastOwner(user, users))
+        if (change.Role != Roles.Owner && AccountPermissions.IsLastOwner(user, users))
         {
             return BillingProblems.Conflict("This is the account's only owner. Make someone else an owner first.");
         }
@@ -155,7 +155,7 @@ public static class MembersApi
             return BillingProblems.NotFound($"The account has no user '{userId}'.");
         }
 
-        if (IsLastOwner(user, users))
+        if (AccountPermissions.IsLastOwner(user, users))
         {
             return BillingProblems.Conflict("This is the account's only owner. Make someone else an owner first, or ask an admin to close the account.");
         }
@@ -164,9 +164,6 @@ public static class MembersApi
         await publisher.PublishAccountAsync(caller.AccountId!, cancellationToken);
         return TypedResults.NoContent();
     }
-
-    static bool IsLastOwner(User user, IReadOnlyList<User> users) =>
-        user.RoleList.Contains(Roles.Owner) && users.Count(u => u.RoleList.Contains(Roles.Owner)) == 1;
 
     static async Task<Results<Ok<InvitationDetails>, ProblemHttpResult>> ShowInvitationAsync(
         string? token, AccountStore accounts, InvitationStore invitations, TimeProvider time, CancellationToken cancellationToken)

@@ -22,7 +22,8 @@ public static class AdminAccountsApi
         group.MapPut("/{accountId}/status", SetStatusAsync).WithName("AdminSetAccountStatus")
             .WithSummary("Activates, suspends (keys answer 402 with the reason) or closes an account.");
         group.MapPut("/{accountId}/users/{userId}/roles", SetRolesAsync).WithName("AdminSetUserRoles")
-            .WithSummary("Sets a user's roles (owner, member, publisher, admin); the account's keys carry them at once.");
+            .WithSummary("Replaces a user's roles with the list given (owner, member, publisher, admin); the account's keys carry them at once. "
+                + "Taking 'owner' from the account's only owner is refused with 409.");
         group.MapPut("/{accountId}/grants/{datasetId}", GrantAsync).WithName("AdminGrantDataset")
             .WithSummary("Grants an account a restricted dataset.");
         group.MapDelete("/{accountId}/grants/{datasetId}", RevokeGrantAsync).WithName("AdminRevokeDataset")
@@ -106,10 +107,18 @@ public static class AdminAccountsApi
             return BillingProblems.Invalid($"'roles' must list one or more of: {string.Join(", ", known)}.");
         }
 
-        var user = await accounts.FindUserAsync(userId, cancellationToken);
-        if (user is null || user.AccountId != accountId)
+        var users = await accounts.UsersAsync(accountId, cancellationToken);
+        var user = users.FirstOrDefault(u => u.Id == userId);
+        if (user is null)
         {
             return BillingProblems.NotFound($"Account '{accountId}' has no user '{userId}'.");
+        }
+
+        // The list replaces the user's roles, so leaving 'owner' out takes it away: an account always keeps an owner.
+        if (!change.Roles.Contains(Roles.Owner) && AccountPermissions.IsLastOwner(user, users))
+        {
+            return BillingProblems.Conflict(
+                "This is the account's only owner, and the roles given (which replace the user's roles) leave out 'owner'. Make someone else an owner first, or include 'owner'.");
         }
 
         await accounts.SetRolesAsync(userId, change.Roles, cancellationToken);

@@ -20,15 +20,34 @@ sealed record InvoiceLine(string Kind, string Description, long Quantity, string
 /// <summary>A stretch of the period during which an account held something with a monthly price.</summary>
 sealed record PricedStretch<T>(T Item, DateTimeOffset From, DateTimeOffset? To);
 
+/// <summary>
+/// The billable usage made while one plan was in force, rated under that plan. <see cref="Share"/> is the part of the
+/// period the plan covered (1 for a whole month), by which its included usage is prorated as its fee is.
+/// </summary>
+sealed record PlanUsage(PricedStretch<Plan> Stretch, decimal Share, long BillableRequests, long BillableBytes)
+{
+    public Plan Plan => Stretch.Item;
+
+    /// <summary>The plan's included requests for the share of the period it covered, to the nearest request.</summary>
+    public long IncludedRequests => ProrateAllowance(Plan.IncludedRequests);
+
+    /// <summary>The plan's included bytes for the share of the period it covered, to the nearest byte.</summary>
+    public long IncludedBytes => ProrateAllowance(Plan.IncludedBytes);
+
+    long ProrateAllowance(long allowance) => Share >= 1m ? allowance : (long)Math.Round(allowance * Share, 0, MidpointRounding.AwayFromZero);
+}
+
 /// <summary>What an invoice is computed from.</summary>
 sealed record InvoiceInput(
     BillingPeriod Period,
     IReadOnlyList<PricedStretch<Plan>> Plans,
     IReadOnlyList<PricedStretch<DataProduct>> Products,
-    Plan UsagePlan,
-    long BillableRequests,
-    long BillableBytes,
-    int VatBasisPoints);
+    IReadOnlyList<PlanUsage> Usage,
+    int VatBasisPoints,
+    IReadOnlyDictionary<string, ProductUsage>? ProductUsage = null);
+
+/// <summary>A data product's billable usage in the period (OData, REST, downloads and GraphQL reads of its datasets).</summary>
+sealed record ProductUsage(long Requests, long Bytes);
 
 /// <summary>A computed invoice: lines, subtotal, VAT and total, all whole đồng; total = subtotal + VAT = Σ lines + VAT.</summary>
 sealed record InvoiceAmounts(IReadOnlyList<InvoiceLine> Lines, long Subtotal, int VatBasisPoints, long Vat, long Total);
@@ -53,12 +72,24 @@ static class InvoiceCalculator
             lines.Add(Prorated(InvoiceLineKinds.Fee, $"Phí thuê bao gói {stretch.Item.Name}", stretch.Item.MonthlyFee, stretch.From, stretch.To, input.Period));
         }
 
-        AddRequestLines(lines, input.UsagePlan, input.BillableRequests);
-        AddDataLines(lines, input.UsagePlan, input.BillableBytes);
-
-        foreach (var stretch in input.Products.Where(s => input.Period.Coverage(s.From, s.To) > 0))
+        // Usage is rated under the plan in force when it was made; with one plan all month the lines say nothing more,
+        // and after a change each plan's lines name it and the share of the month its included usage was prorated to.
+        var several = input.Usage.Count > 1 || input.Usage.Any(u => u.Share < 1m);
+        foreach (var usage in input.Usage)
         {
-            lines.Add(Prorated(InvoiceLineKinds.Product, $"Sản phẩm dữ liệu {stretch.Item.Name}", stretch.Item.MonthlyFee, stretch.From, stretch.To, input.Period));
+            var stretch = several ? ", " + StretchLabel(usage, input.Period) : "";
+            AddRequestLines(lines, usage, stretch);
+            AddDataLines(lines, usage, stretch);
+        }
+
+        var products = input.Products.Where(s => input.Period.Coverage(s.From, s.To) > 0).ToList();
+        foreach (var stretch in products)
+        {
+            // The product's usage is told on its last line of the period, so that it is shown once.
+            var used = input.ProductUsage?.GetValueOrDefault(stretch.Item.Id) is { } usage && stretch == products.Last(s => s.Item.Id == stretch.Item.Id)
+                ? $" ({usage.Requests.ToString("N0", _vietnamese)} lượt gọi, {Size(usage.Bytes)})"
+                : "";
+            lines.Add(Prorated(InvoiceLineKinds.Product, $"Sản phẩm dữ liệu {stretch.Item.Name}{used}", stretch.Item.MonthlyFee, stretch.From, stretch.To, input.Period));
         }
 
         var subtotal = lines.Sum(l => l.Amount);
@@ -81,16 +112,28 @@ static class InvoiceCalculator
             1, "tháng", monthlyFee, Round(monthlyFee * coverage));
     }
 
-    static void AddRequestLines(List<InvoiceLine> lines, Plan plan, long requests)
+    /// <summary>Which plan, for which part of the period: "gói Developer 15/12 10:00–01/01 00:00 (54,84% tháng)".</summary>
+    static string StretchLabel(PlanUsage usage, BillingPeriod period)
     {
-        var included = Math.Min(requests, plan.IncludedRequests);
+        var start = (usage.Stretch.From > period.Start ? usage.Stretch.From : period.Start).ToOffset(TimeSpan.FromHours(7));
+        var end = (usage.Stretch.To is { } t && t < period.End ? t : period.End).ToOffset(TimeSpan.FromHours(7));
+        return $"gói {usage.Plan.Name} {start:dd/MM HH:mm}–{end:dd/MM HH:mm} ({usage.Share.ToString("P2", _vietnamese)} tháng)";
+    }
+
+    static void AddRequestLines(List<InvoiceLine> lines, PlanUsage usage, string stretch)
+    {
+        var plan = usage.Plan;
+        var requests = usage.BillableRequests;
+        var includedRequests = usage.IncludedRequests;
+        var included = Math.Min(requests, includedRequests);
         if (requests > 0)
         {
-            lines.Add(new InvoiceLine(InvoiceLineKinds.Included, $"Lượt gọi API trong hạn mức gói ({plan.IncludedRequests.ToString("N0", _vietnamese)} lượt)",
+            lines.Add(new InvoiceLine(InvoiceLineKinds.Included,
+                $"Lượt gọi API trong hạn mức gói ({includedRequests.ToString("N0", _vietnamese)} lượt{stretch})",
                 included, "lượt", 0, 0));
         }
 
-        var lower = plan.IncludedRequests;
+        var lower = includedRequests;
         foreach (var tier in plan.Tiers)
         {
             var upper = tier.UpTo ?? long.MaxValue;
@@ -100,7 +143,7 @@ static class InvoiceCalculator
                 var range = tier.UpTo is { } upTo
                     ? $"từ {(lower + 1).ToString("N0", _vietnamese)} đến {upTo.ToString("N0", _vietnamese)}"
                     : $"từ {(lower + 1).ToString("N0", _vietnamese)} trở lên";
-                lines.Add(new InvoiceLine(InvoiceLineKinds.Usage, $"Lượt gọi API bậc {range}, {tier.PricePer1000.ToString("N0", _vietnamese)} ₫/1.000 lượt",
+                lines.Add(new InvoiceLine(InvoiceLineKinds.Usage, $"Lượt gọi API bậc {range}, {tier.PricePer1000.ToString("N0", _vietnamese)} ₫/1.000 lượt{stretch}",
                     inTier, "lượt", tier.PricePer1000, Round(inTier * (decimal)tier.PricePer1000 / 1000m)));
             }
 
@@ -108,9 +151,10 @@ static class InvoiceCalculator
         }
     }
 
-    static void AddDataLines(List<InvoiceLine> lines, Plan plan, long bytes)
+    static void AddDataLines(List<InvoiceLine> lines, PlanUsage usage, string stretch)
     {
-        var over = bytes - plan.IncludedBytes;
+        var plan = usage.Plan;
+        var over = usage.BillableBytes - usage.IncludedBytes;
         if (over <= 0 || plan.PricePerGb == 0)
         {
             return;
@@ -118,8 +162,27 @@ static class InvoiceCalculator
 
         var gb = (decimal)over / BytesPerGb;
         lines.Add(new InvoiceLine(InvoiceLineKinds.Data,
-            $"Dữ liệu tải xuống vượt hạn mức: {gb.ToString("N3", _vietnamese)} GB, {plan.PricePerGb.ToString("N0", _vietnamese)} ₫/GB",
+            $"Dữ liệu tải xuống vượt hạn mức: {Size(over)}, {plan.PricePerGb.ToString("N0", _vietnamese)} ₫/GB{stretch}",
             over, "byte", plan.PricePerGb, Round(gb * plan.PricePerGb)));
+    }
+
+    static readonly (long Bytes, string Unit)[] _sizeUnits = [(BytesPerGb, "GB"), (1_000_000, "MB"), (1_000, "kB")];
+
+    /// <summary>
+    /// A byte count in the largest decimal unit (kB, MB, GB: powers of 10, as the price list's GB) that shows it as at
+    /// least 1, with three decimals: 66,126 bytes print as "66,126 kB", never as "0,000 GB".
+    /// </summary>
+    public static string Size(long bytes)
+    {
+        foreach (var (unitBytes, unit) in _sizeUnits)
+        {
+            if (bytes >= unitBytes)
+            {
+                return ((decimal)bytes / unitBytes).ToString("N3", _vietnamese) + " " + unit;
+            }
+        }
+
+        return bytes.ToString("N0", _vietnamese) + " byte";
     }
 
     static long Round(decimal amount) => (long)Math.Round(amount, 0, MidpointRounding.AwayFromZero);

@@ -1,4 +1,5 @@
 using Dapper;
+using DataPlatform.Contracts.Redis;
 using DataPlatform.Billing.Accounts;
 using DataPlatform.Billing.Plans;
 using DataPlatform.Billing.Storage;
@@ -182,15 +183,48 @@ sealed class InvoiceStore(
             }
         }
 
-        // Usage is priced at the plan held at the end of the period (or the last one held during it).
-        var usagePlan = planStretches.LastOrDefault()?.Item ?? await plans.GetPlanOrDefaultAsync(null, cancellationToken);
+        // Usage is rated under the plan in force when it was made (at the start of each ledger hour, as the Stripe meter
+        // events are), and each plan's included usage is prorated by the share of the period it covered.
+        var defaultPlan = await plans.GetPlanOrDefaultAsync(null, cancellationToken);
         var rows = await ledger.RowsAsync(accountId, period.Start, period.End, cancellationToken);
-        var billable = rows.Where(r => usagePlan.BillableStatusClasses.Contains(r.StatusClass)).ToList();
+        var usagePlan = planStretches.LastOrDefault()?.Item ?? defaultPlan;
+        var productUsage = rows.Where(r => r.ProductId != UsageField.NoProduct && usagePlan.BillableStatusClasses.Contains(r.StatusClass))
+            .GroupBy(r => r.ProductId)
+            .ToDictionary(g => g.Key, g => new ProductUsage(g.Where(r => r.Measure == "requests").Sum(r => r.Value), g.Where(r => r.Measure == "bytes").Sum(r => r.Value)));
         return InvoiceCalculator.Compute(new InvoiceInput(
-            period, planStretches, productStretches, usagePlan,
-            billable.Where(r => r.Measure == "requests").Sum(r => r.Value),
-            billable.Where(r => r.Measure == "bytes").Sum(r => r.Value),
-            options.Value.VatBasisPoints));
+            period, planStretches, productStretches, RateByPlan(period, planStretches, defaultPlan, rows), options.Value.VatBasisPoints, productUsage));
+    }
+
+    /// <summary>
+    /// Splits the period's ledger rows by the plan stretch in force at the start of each hour (in the hour an account
+    /// opened, its first plan), keeps the statuses each plan bills, and adds them up per stretch.
+    /// </summary>
+    internal static IReadOnlyList<PlanUsage> RateByPlan(
+        BillingPeriod period, IReadOnlyList<PricedStretch<Plan>> stretches, Plan defaultPlan, IReadOnlyList<UsageCounter> rows)
+    {
+        var fallback = new PricedStretch<Plan>(defaultPlan, period.Start, period.End);
+        var byStretch = new Dictionary<PricedStretch<Plan>, (long Requests, long Bytes)>(ReferenceEqualityComparer.Instance);
+        foreach (var stretch in stretches.Where(s => period.Coverage(s.From, s.To) > 0))
+        {
+            byStretch[stretch] = (0, 0);
+        }
+
+        foreach (var row in rows)
+        {
+            var stretch = stretches.LastOrDefault(s => s.From <= row.Hour && (s.To is null || s.To > row.Hour))
+                ?? stretches.FirstOrDefault(s => s.From > row.Hour && s.From < row.Hour.AddHours(1))
+                ?? fallback;
+            if (!stretch.Item.BillableStatusClasses.Contains(row.StatusClass))
+            {
+                continue;
+            }
+
+            var (requests, bytes) = byStretch.GetValueOrDefault(stretch);
+            byStretch[stretch] = row.Measure == "requests" ? (requests + row.Value, bytes) : row.Measure == "bytes" ? (requests, bytes + row.Value) : (requests, bytes);
+        }
+
+        return byStretch.Select(pair => new PlanUsage(pair.Key, ReferenceEquals(pair.Key, fallback) ? 1m : period.Coverage(pair.Key.From, pair.Key.To),
+            pair.Value.Requests, pair.Value.Bytes)).ToList();
     }
 
     Task<InvoiceRow?> FindRowAsync(string accountId, BillingPeriod period, CancellationToken cancellationToken) => db.SingleAsync<InvoiceRow>(

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using DataPlatform.Catalog.Query;
+using DataPlatform.Contracts.Metering;
 using DataPlatform.ServiceDefaults.ConsumerContext;
 using GraphQL;
 using GraphQL.Execution;
@@ -140,6 +141,7 @@ public static partial class GraphQLApi
             MaxComplexity = options.MaxGraphQLComplexity,
             DefaultComplexityImpactDelegate = IntrospectionIsFree,
         });
+        var user = new GraphQLUserContext(context.GetConsumer(), request.Query);
         var result = await _executer.ExecuteAsync(execution =>
         {
             execution.Schema = schema;
@@ -148,7 +150,7 @@ public static partial class GraphQLApi
             execution.OperationName = request.OperationName;
             execution.Variables = request.Variables;
             execution.RequestServices = context.RequestServices;
-            execution.UserContext = new GraphQLUserContext(context.GetConsumer(), request.Query);
+            execution.UserContext = user;
             execution.CancellationToken = cancellationToken;
             // A cached document already passed every rule against this schema; only the complexity limit is checked
             // again, because its cost depends on arguments (first) that variables may change from one request to
@@ -180,8 +182,40 @@ public static partial class GraphQLApi
         // application/json clients always get 200 with the errors array, as the specification allows.
         var modern = Accepts(context.Request, GraphQLResponseJson);
         var status = modern && !result.Executed ? StatusCodes.Status400BadRequest : StatusCodes.Status200OK;
+        context.Response.Headers[UsageReport.Header] = UsageReport.Format(Outcome(result), user.Products);
         return new GraphQLResult(result, status, modern ? GraphQLResponseJson : "application/json");
     }
+
+    /// <summary>
+    /// The status a response stands for, whatever status it is sent with, for the gateway's metering: 200 when it
+    /// carried data; when it carried only errors, the status the first one would have as a REST answer (401 without a
+    /// key, 403 without the subscription, 500 for a failure of ours, 400 for a request in error). A refusal is
+    /// therefore not billed as a data request, while partial data (one dataset refused, another read) is.
+    /// </summary>
+    static int Outcome(ExecutionResult result)
+    {
+        if (result.Errors is not { Count: > 0 } errors || (result.Executed && CarriedData(result.Data)))
+        {
+            return StatusCodes.Status200OK;
+        }
+
+        return errors[0].Code switch
+        {
+            "AUTHENTICATION_REQUIRED" => StatusCodes.Status401Unauthorized,
+            "SUBSCRIPTION_REQUIRED" => StatusCodes.Status403Forbidden,
+            "INTERNAL_ERROR" => StatusCodes.Status500InternalServerError,
+            _ => StatusCodes.Status400BadRequest,
+        };
+    }
+
+    /// <summary>Whether any top-level field of the answer holds a value (a refused or failed dataset field is null).</summary>
+    static bool CarriedData(object? data) => data switch
+    {
+        null => false,
+        ObjectExecutionNode { SubFields: { } fields } => fields.Any(f => f.Result is not null && f is not ObjectExecutionNode { SubFields: null }),
+        ObjectExecutionNode => false,
+        _ => true,
+    };
 
     static readonly Func<FieldImpactContext, FieldComplexityResult> _defaultImpact = new ComplexityOptions().DefaultComplexityImpactDelegate;
 
@@ -218,6 +252,7 @@ public static partial class GraphQLApi
     static IResult RequestError(HttpContext context, string message, int status = StatusCodes.Status400BadRequest, string code = "BAD_REQUEST")
     {
         var result = new ExecutionResult { Errors = [new ExecutionError(message) { Code = code }] };
+        context.Response.Headers[UsageReport.Header] = UsageReport.Format(status, []);
         return new GraphQLResult(result, status, Accepts(context.Request, GraphQLResponseJson) ? GraphQLResponseJson : "application/json");
     }
 

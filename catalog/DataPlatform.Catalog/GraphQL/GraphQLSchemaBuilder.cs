@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using DataPlatform.Catalog.Query;
 using DataPlatform.Contracts.ConsumerContext;
@@ -162,13 +163,17 @@ sealed class GraphQLSchemaBuilder
     {
         // Without the request's consumer nobody can say who reads, so the read is refused (fail closed) rather than
         // allowed as if the check had passed.
-        var consumer = (context.UserContext as GraphQLUserContext)?.Consumer ?? DataPlatform.Contracts.ConsumerContext.ConsumerContext.Anonymous(null, DateTimeOffset.UnixEpoch);
+        var user = context.UserContext as GraphQLUserContext;
+        var consumer = user?.Consumer ?? DataPlatform.Contracts.ConsumerContext.ConsumerContext.Anonymous(null, DateTimeOffset.UnixEpoch);
         if (dataset.RefusalFor(consumer) is { } refusal)
         {
             // The schema is shared by callers with the same dataset entitlements, so paid and registered datasets are
             // in it for everyone (as the catalog lists them); reading their rows is what needs the key or subscription.
             throw new ExecutionError(refusal.Message) { Code = refusal.NeedsApiKey ? "AUTHENTICATION_REQUIRED" : "SUBSCRIPTION_REQUIRED" };
         }
+
+        // The gateway meters the response under the data product it read, as it meters OData by the dataset in its path.
+        user?.Read(dataset.ProductId);
 
         var plan = new QueryPlan(dataset)
         {
@@ -577,4 +582,18 @@ sealed class GraphQLUserContext(ConsumerContext consumer, string document) : Dic
     public ConsumerContext Consumer { get; } = consumer;
 
     public string Document { get; } = document;
+
+    readonly ConcurrentDictionary<string, bool> _products = new(StringComparer.Ordinal);
+
+    /// <summary>The data products whose datasets the request read (resolvers may run in parallel).</summary>
+    public IEnumerable<string> Products => _products.Keys;
+
+    /// <summary>Notes that the request read a dataset of <paramref name="productId"/>, if it belongs to one.</summary>
+    public void Read(string? productId)
+    {
+        if (productId is not null)
+        {
+            _products.TryAdd(productId, true);
+        }
+    }
 }

@@ -143,11 +143,12 @@ sealed partial class UsageFlusher(
             }
 
             var values = new List<RedisValue> { _markerSeconds, retention };
-            foreach (var ((keyIndex, field), amount) in batch.Amounts)
+            foreach (var ((keyIndex, field, unlessCounted), amount) in batch.Amounts)
             {
                 values.Add(keyIndex + 2);
                 values.Add(field);
                 values.Add(amount);
+                values.Add(unlessCounted);
             }
 
             calls.Add(database.ScriptEvaluateAsync(_script.ExecutableScript, keys, [.. values]));
@@ -219,7 +220,9 @@ sealed class ConsumerBatch
 
     public HashSet<DateTimeOffset> Hours { get; } = [];
 
-    public Dictionary<(int KeyIndex, string Field), long> Amounts { get; } = [];
+    /// <summary>What to add to each field; <c>UnlessCounted</c> is empty, or <c>call:&lt;instance&gt;=&lt;number&gt;</c> to skip the
+    /// addition when the hash's field shows that the limiter call of that number (or a later one) counted.</summary>
+    public Dictionary<(int KeyIndex, string Field, string UnlessCounted), long> Amounts { get; } = [];
 
     public static ConsumerBatch From(string consumerId, IEnumerable<UsageTally> records)
     {
@@ -235,7 +238,7 @@ sealed class ConsumerBatch
             batch.Add(usage, UsageField.Requests(record.ProductId, statusClass), record.Count);
             batch.Add(usage, UsageField.Bytes(record.ProductId, statusClass), record.Bytes);
 
-            var billable = record.Flags.HasFlag(UsageFlags.Billable);
+            var billable = record.Flags.HasFlag(UsageFlags.Counted);
             if (record.Flags.HasFlag(UsageFlags.ChargedToMonthlyQuota) && !billable && record.Month is not null)
             {
                 // The limiter counted the request when it let it through; a response the plan does not bill
@@ -247,7 +250,10 @@ sealed class ConsumerBatch
             {
                 // Served under local limits while Redis was away: the month's request count catches up now, in the
                 // same exactly-once call as the usage, so an outage neither loses these requests nor counts them twice.
-                batch.Add(batch.KeyIndex(keyIndexes, prefix + RedisLimiter.QuotaSuffix), RedisLimiter.RequestsField(record.CompletionMonth), record.Count);
+                // A request whose limiter call timed out after it left is charged only if Redis did not run that call
+                // (the limiter records the last call of each instance that counted; an instance's calls run in order).
+                var unlessCounted = record.LimiterCall?.Split(':') is [var instance, var call] ? RedisLimiter.CallField(instance) + "=" + call : "";
+                batch.Add(batch.KeyIndex(keyIndexes, prefix + RedisLimiter.QuotaSuffix), RedisLimiter.RequestsField(record.CompletionMonth), record.Count, unlessCounted);
             }
 
             if (record.Flags.HasFlag(UsageFlags.CountsBytes) && billable && record.Bytes > 0)
@@ -271,8 +277,8 @@ sealed class ConsumerBatch
         return index;
     }
 
-    void Add(int keyIndex, string field, long amount)
+    void Add(int keyIndex, string field, long amount, string unlessCounted = "")
     {
-        Amounts[(keyIndex, field)] = Amounts.GetValueOrDefault((keyIndex, field)) + amount;
+        Amounts[(keyIndex, field, unlessCounted)] = Amounts.GetValueOrDefault((keyIndex, field, unlessCounted)) + amount;
     }
 }

@@ -9,8 +9,11 @@ enum UsageFlags
 {
     None = 0,
 
-    /// <summary>The status class is billable under the consumer's plan.</summary>
-    Billable = 1,
+    /// <summary>
+    /// The response counts toward the monthly quotas: its outcome class is billable under the consumer's plan, or it
+    /// is an account call, which counts against limits without being billed.
+    /// </summary>
+    Counted = 1,
 
     /// <summary>The limiter counted the request against the monthly request quota when it let it through.</summary>
     ChargedToMonthlyQuota = 2,
@@ -23,13 +26,22 @@ enum UsageFlags
     /// the request through): the flush charges it, exactly once, when the response is billable.
     /// </summary>
     OwedToMonthlyQuota = 8,
+
+    /// <summary>
+    /// An account or billing management call (sign-in, the subscription, keys, invoices, the admin API): metered under
+    /// the outcome class <c>account-&lt;status class&gt;</c>, which no plan bills.
+    /// </summary>
+    Account = 16,
 }
 
 /// <summary>
 /// One completed response, as one line of the usage journal:
-/// <c>unix-seconds TAB consumer TAB product TAB status TAB bytes TAB flags TAB admission-month LF</c>.
+/// <c>unix-seconds TAB consumer TAB product TAB status TAB bytes TAB flags TAB admission-month [TAB limiter-call] LF</c>.
+/// The limiter call (<c>instance:number</c>) is written only for a request owed to the monthly quota whose limiter call
+/// was abandoned after it left: the flush charges such a request only if that call did not count it.
 /// </summary>
-readonly record struct UsageRecord(long UnixSeconds, string ConsumerId, string? ProductId, int Status, long Bytes, UsageFlags Flags, string? Month)
+readonly record struct UsageRecord(
+    long UnixSeconds, string ConsumerId, string? ProductId, int Status, long Bytes, UsageFlags Flags, string? Month, string? LimiterCall = null)
 {
     /// <summary>The offset of Asia/Ho_Chi_Minh, which has kept UTC+7 without daylight saving since 1975.</summary>
     public static readonly TimeSpan VietnamOffset = TimeSpan.FromHours(7);
@@ -42,7 +54,7 @@ readonly record struct UsageRecord(long UnixSeconds, string ConsumerId, string? 
     {
         written = 0;
         return Utf8.TryWrite(destination, CultureInfo.InvariantCulture,
-            $"{UnixSeconds}\t{ConsumerId}\t{ProductId ?? "-"}\t{Status}\t{Bytes}\t{(int)Flags}\t{Month ?? "-"}\n", out written);
+            $"{UnixSeconds}\t{ConsumerId}\t{ProductId ?? "-"}\t{Status}\t{Bytes}\t{(int)Flags}\t{Month ?? "-"}{(LimiterCall is null ? "" : "\t" + LimiterCall)}\n", out written);
     }
 
     /// <summary>Ids are written raw, so tabs and line breaks in one (never expected) would break the line apart.</summary>

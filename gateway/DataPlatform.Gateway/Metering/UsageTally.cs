@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
+using DataPlatform.Contracts.Redis;
 
 namespace DataPlatform.Gateway.Metering;
 
@@ -8,7 +9,7 @@ namespace DataPlatform.Gateway.Metering;
 /// The responses of one segment that count alike: same consumer, product, hour, status class, flags and admission
 /// month, with how many there were and the bytes they sent.
 /// </summary>
-sealed class UsageTally(long hourSeconds, string consumerId, string? productId, int statusClass, UsageFlags flags, string? month)
+sealed class UsageTally(long hourSeconds, string consumerId, string? productId, int statusClass, UsageFlags flags, string? month, string? limiterCall = null)
 {
     public long HourSeconds { get; } = hourSeconds;
 
@@ -16,12 +17,17 @@ sealed class UsageTally(long hourSeconds, string consumerId, string? productId, 
 
     public string? ProductId { get; } = productId;
 
-    public string StatusClass { get; } = statusClass.ToString(CultureInfo.InvariantCulture) + "xx";
+    /// <summary>The outcome class: the status class (<c>2xx</c> …), or <c>account-2xx</c> … for account calls.</summary>
+    public string StatusClass { get; } = (flags.HasFlag(UsageFlags.Account) ? UsageField.AccountClassPrefix : "")
+        + statusClass.ToString(CultureInfo.InvariantCulture) + "xx";
 
     public UsageFlags Flags { get; } = flags;
 
     /// <summary>The month the limiter charged the requests to, if it did.</summary>
     public string? Month { get; } = month;
+
+    /// <summary>The abandoned limiter call (<c>instance:number</c>) that carried the requests, if any (see <see cref="UsageRecord"/>).</summary>
+    public string? LimiterCall { get; } = limiterCall;
 
     public long Count { get; private set; }
 
@@ -66,7 +72,7 @@ sealed class UsageTally(long hourSeconds, string consumerId, string? productId, 
                 var rest = Encoding.UTF8.GetString(fields.Rest).Split('\t');
                 var identity = Encoding.UTF8.GetString(fields.Identity).Split('\t');
                 tally = new UsageTally(hour, identity[0], identity[1] == "-" ? null : identity[1], fields.Status / 100,
-                    (UsageFlags)int.Parse(rest[0], CultureInfo.InvariantCulture), rest[1] == "-" ? null : rest[1]);
+                    (UsageFlags)int.Parse(rest[0], CultureInfo.InvariantCulture), rest[1] == "-" ? null : rest[1], rest.Length > 2 ? rest[2] : null);
                 lookup[key[..length]] = tally;
             }
 
@@ -77,14 +83,14 @@ sealed class UsageTally(long hourSeconds, string consumerId, string? productId, 
         return [.. tallies.Values];
     }
 
-    /// <summary>A line's parts: <c>seconds TAB consumer TAB product TAB status TAB bytes TAB flags TAB month</c>.</summary>
+    /// <summary>A line's parts: <c>seconds TAB consumer TAB product TAB status TAB bytes TAB flags TAB month [TAB limiter call]</c>.</summary>
     ref struct Fields
     {
         public long Seconds;
         public ReadOnlySpan<byte> Identity; // consumer TAB product
         public int Status;
         public long Bytes;
-        public ReadOnlySpan<byte> Rest; // flags TAB month
+        public ReadOnlySpan<byte> Rest; // flags TAB month [TAB limiter call]
     }
 
     static bool TryParse(ReadOnlySpan<byte> line, out Fields fields)
@@ -120,7 +126,23 @@ sealed class UsageTally(long hourSeconds, string consumerId, string? productId, 
 
         fields.Rest = line[(used + 1)..];
         var flagsEnd = fields.Rest.IndexOf((byte)'\t');
-        return flagsEnd > 0 && fields.Rest[(flagsEnd + 1)..].IndexOf((byte)'\t') < 0 && fields.Rest.Length > flagsEnd + 1
-            && Utf8Parser.TryParse(fields.Rest[..flagsEnd], out int _, out used) && used == flagsEnd;
+        if (flagsEnd <= 0 || fields.Rest.Length <= flagsEnd + 1
+            || !Utf8Parser.TryParse(fields.Rest[..flagsEnd], out int _, out used) || used != flagsEnd)
+        {
+            return false;
+        }
+
+        // After the month, nothing, or a limiter call: instance, colon, call number.
+        var afterMonth = fields.Rest[(flagsEnd + 1)..];
+        var monthEnd = afterMonth.IndexOf((byte)'\t');
+        if (monthEnd < 0)
+        {
+            return true;
+        }
+
+        var call = afterMonth[(monthEnd + 1)..];
+        var colon = call.IndexOf((byte)':');
+        return monthEnd > 0 && colon > 0 && call.IndexOf((byte)'\t') < 0
+            && Utf8Parser.TryParse(call[(colon + 1)..], out long _, out used) && used == call.Length - colon - 1;
     }
 }

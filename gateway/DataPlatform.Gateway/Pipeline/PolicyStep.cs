@@ -33,6 +33,9 @@ sealed partial class PolicyStep(
     ILogger<PolicyStep> logger)
 {
     public const string PoliciesMetadata = "Policies";
+
+    /// <summary>Route metadata: <c>"Usage": "account"</c> marks account and billing management, which is never billed.</summary>
+    public const string UsageMetadata = "Usage";
     static readonly string[] _defaultBillable = ["2xx"];
     readonly GatewayOptions _options = options.Value;
 
@@ -109,12 +112,13 @@ sealed partial class PolicyStep(
             : new LimitPolicy(limits.BurstPerSecond, limits.RequestsPerMinute, limits.MonthlyRequests, limits.MonthlyBytes);
 
         var keyed = descriptor is not null;
+        var account = metadata is not null && metadata.TryGetValue(UsageMetadata, out var usage) && usage == "account";
         if (_options.ForwardWhileDeciding && MayForwardWhileDeciding(context.Request, dataset) && limiter.HasHeadroom(consumerId, policy))
         {
             // The consumer is well inside its limits: the request goes upstream while its decision is on its way, and
             // its response is held at the first byte until the decision is in (see HeldResponse).
             var held = new HeldResponse(context, LimitAsync(consumerId, policy, keyed));
-            await ForwardAsync(context, next, clientIp, descriptor, dataset, held, default);
+            await ForwardAsync(context, next, clientIp, descriptor, dataset, account, held, default);
             return;
         }
 
@@ -131,7 +135,7 @@ sealed partial class PolicyStep(
         }
 
         await ForwardAsync(context, hiddenId is null ? next : () => MissingDataset.Answer(context.Request, hiddenId).ExecuteAsync(context),
-            clientIp, descriptor, dataset, null, verdict);
+            clientIp, descriptor, dataset, account, null, verdict);
     }
 
     /// <summary>
@@ -140,7 +144,7 @@ sealed partial class PolicyStep(
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     async ValueTask ForwardAsync(HttpContext context, Func<Task> next, string clientIp, ApiKeyDescriptor? descriptor,
-        DatasetDescriptor? dataset, HeldResponse? held, Verdict verdict)
+        DatasetDescriptor? dataset, bool account, HeldResponse? held, Verdict verdict)
     {
         var (consumer, signed) = descriptor is null
             ? signedContexts.ForAnonymous(clientIp)
@@ -169,7 +173,10 @@ sealed partial class PolicyStep(
 
             if (verdict.Allowed)
             {
-                Meter(context.Response.StatusCode, body.Bytes, descriptor, dataset, verdict.Charged, verdict.Month);
+                // An upstream that answers for data its path does not name (GraphQL) reports the outcome and the products.
+                var report = context.Features.Get<UsageReportFeature>();
+                Meter(report?.OutcomeStatus ?? context.Response.StatusCode, body.Bytes, descriptor,
+                    dataset?.ProductId ?? (report is { Products.Count: > 0 } ? report.Products[0] : null), account, verdict);
             }
         }
     }
@@ -242,14 +249,15 @@ sealed partial class PolicyStep(
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     async ValueTask<Verdict> LimitAsync(string consumerId, LimitPolicy policy, bool keyed)
     {
+        string? abandonedCall = null;
         if (breaker.TryEnter())
         {
+            var pending = limiter.Decide(consumerId, policy);
             try
             {
-                var pending = limiter.DecideAsync(consumerId, policy);
                 // The multiplexer times out by itself after its own timeout; a separate timer per request is only
                 // worth its cost when the configured timeout is shorter than that.
-                var decision = await (breaker.NeedsOwnTimeout ? pending.WaitAsync(breaker.Timeout) : pending);
+                var decision = await (breaker.NeedsOwnTimeout ? pending.Task.WaitAsync(breaker.Timeout) : pending.Task);
                 breaker.Succeeded();
                 if (decision.Allowed)
                 {
@@ -266,6 +274,8 @@ sealed partial class PolicyStep(
             {
                 breaker.Failed(exception);
                 LogLimiterFailed(logger, exception.GetType().Name);
+                // Redis may still run the call that carried the request; the flush asks it before charging the month.
+                abandonedCall = pending.Abandon();
             }
         }
 
@@ -278,7 +288,7 @@ sealed partial class PolicyStep(
         var perSecond = keyed ? Math.Max(1, policy.BurstPerSecond) : _options.Redis.AnonymousLocalPerSecond;
         if (local.TryAcquire(consumerId, perSecond, out var remaining))
         {
-            return new Verdict(true, false, null, null, policy, default, perSecond, remaining);
+            return new Verdict(true, false, null, null, policy, default, perSecond, remaining, abandonedCall);
         }
 
         return new Verdict(false, false, null, Problem(StatusCodes.Status429TooManyRequests, "Quota exceeded", GatewayProblemTypes.QuotaExceeded,
@@ -290,10 +300,12 @@ sealed partial class PolicyStep(
     /// What the limiter decided for a request: whether it goes on, what it counted, its refusal, and what its
     /// headers say. <see cref="LocalPerSecond"/> is the local limit that decided it while Redis was away, 0 when the
     /// script decided, and -1 when nothing could (the refusal then carries its own Retry-After);
-    /// <see cref="LocalRemaining"/> is what the local limit left of its second.
+    /// <see cref="LocalRemaining"/> is what the local limit left of its second; <see cref="AbandonedCall"/> the limiter
+    /// call (<c>instance:number</c>) that carried a request served locally after the gateway stopped waiting for it.
     /// </summary>
     readonly record struct Verdict(
-        bool Allowed, bool Charged, string? Month, IResult? Rejection, LimitPolicy Policy, LimitDecision Decision, int LocalPerSecond, long LocalRemaining = 0)
+        bool Allowed, bool Charged, string? Month, IResult? Rejection, LimitPolicy Policy, LimitDecision Decision, int LocalPerSecond,
+        long LocalRemaining = 0, string? AbandonedCall = null)
     {
         public void WriteHeaders(IHeaderDictionary headers)
         {
@@ -382,8 +394,13 @@ sealed partial class PolicyStep(
         }
     }
 
-    void Meter(int status, long bytes, ApiKeyDescriptor? descriptor, DatasetDescriptor? dataset, bool charged, string? month)
+    /// <summary>
+    /// Journals a completed response under its outcome status. A data request is billable when its status class is one
+    /// the plan bills; an account call counts toward the quotas like one, under its own outcome class, and is never billed.
+    /// </summary>
+    void Meter(int status, long bytes, ApiKeyDescriptor? descriptor, string? productId, bool account, Verdict verdict)
     {
+        var charged = verdict.Charged;
         var statusClass = status / 100;
         var billableClasses = descriptor?.Limits.BillableStatusClasses is { Count: > 0 } classes ? classes : _defaultBillable;
         var billable = false;
@@ -396,13 +413,15 @@ sealed partial class PolicyStep(
             }
         }
 
-        var flags = (billable ? UsageFlags.Billable : UsageFlags.None)
+        var flags = (billable || account ? UsageFlags.Counted : UsageFlags.None)
+            | (account ? UsageFlags.Account : UsageFlags.None)
             | (charged ? UsageFlags.ChargedToMonthlyQuota : UsageFlags.None)
             | (descriptor is { Limits.MonthlyBytes: > 0 } ? UsageFlags.CountsBytes : UsageFlags.None)
             | (!charged && descriptor is { Limits.MonthlyRequests: > 0 } ? UsageFlags.OwedToMonthlyQuota : UsageFlags.None);
         var consumer = descriptor is null ? ConsumerContextRecord.AnonymousId : UsageRecord.Clean(descriptor.ConsumerId);
-        var product = dataset?.ProductId is { } productId ? UsageRecord.Clean(productId) : null;
-        if (!journal.Append(new UsageRecord(time.GetUtcNow().ToUnixTimeSeconds(), consumer, product, status, bytes, flags, month)))
+        var product = productId is null ? null : UsageRecord.Clean(productId);
+        if (!journal.Append(new UsageRecord(time.GetUtcNow().ToUnixTimeSeconds(), consumer, product, status, bytes, flags, verdict.Month,
+            flags.HasFlag(UsageFlags.OwedToMonthlyQuota) ? verdict.AbandonedCall : null)))
         {
             LogNotJournaled(logger, status);
         }

@@ -36,7 +36,15 @@ sealed class RedisLimiter(IConnectionMultiplexer redis)
     /// <summary>The quota hash field counting billable response bytes in a month.</summary>
     public static string BytesField(string month) => "bytes:" + month;
 
+    /// <summary>The quota hash field holding the number of the last call from limiter <paramref name="instance"/> that counted.</summary>
+    public static string CallField(string instance) => "call:" + instance;
+
     static readonly LuaScript _script = LuaScript.Prepare(ReadScript("limiter.lua"));
+
+    /// <summary>This limiter's name in the calls it numbers, unique per process.</summary>
+    public string Instance { get; } = Guid.NewGuid().ToString("N")[..12];
+
+    long _calls;
     readonly System.Collections.Concurrent.ConcurrentDictionary<string, RedisKey[]> _keys = new(StringComparer.Ordinal);
     readonly System.Collections.Concurrent.ConcurrentDictionary<(string, LimitPolicy), Lane> _lanes = new();
 
@@ -47,13 +55,15 @@ sealed class RedisLimiter(IConnectionMultiplexer redis)
     /// <param name="consumerId">The consumer: an account id, or <c>ip:&lt;address&gt;</c> for anonymous calls.</param>
     /// <param name="policy">The plan's limits.</param>
     /// <param name="nowMicroseconds">A fixed clock for tests of the month boundary; <c>null</c> uses the server's clock.</param>
-    public Task<LimitDecision> DecideAsync(string consumerId, LimitPolicy policy, long? nowMicroseconds = null)
-    {
-        if (nowMicroseconds is { } now)
-        {
-            return DecideAloneAsync(consumerId, policy, now);
-        }
+    public Task<LimitDecision> DecideAsync(string consumerId, LimitPolicy policy, long? nowMicroseconds = null) =>
+        nowMicroseconds is { } now ? DecideAloneAsync(consumerId, policy, now) : Decide(consumerId, policy).Task;
 
+    /// <summary>
+    /// Decides one request of <paramref name="consumerId"/> under <paramref name="policy"/>; the answer tells, when the
+    /// caller gives up waiting, whether and in which call the request went to Redis (<see cref="PendingDecision.Abandon"/>).
+    /// </summary>
+    public PendingDecision Decide(string consumerId, LimitPolicy policy)
+    {
         if (!_lanes.TryGetValue((consumerId, policy), out var lane))
         {
             if (_lanes.Count > 100_000)
@@ -67,8 +77,8 @@ sealed class RedisLimiter(IConnectionMultiplexer redis)
         }
 
         // Continuations run where the batch completes them (see SendAsync), so no option to run them asynchronously.
-        var pending = new TaskCompletionSource<LimitDecision>();
-        List<TaskCompletionSource<LimitDecision>>? batch = null;
+        var pending = new PendingDecision(this);
+        List<PendingDecision>? batch = null;
         lock (lane.Gate)
         {
             lane.Undecided++;
@@ -88,7 +98,7 @@ sealed class RedisLimiter(IConnectionMultiplexer redis)
             _ = SendAsync(lane, policy, batch);
         }
 
-        return pending.Task;
+        return pending;
     }
 
     /// <summary>
@@ -148,23 +158,31 @@ sealed class RedisLimiter(IConnectionMultiplexer redis)
     /// Decides one batch, starts the next one if requests queued meanwhile, then hands each request its decision,
     /// so the queued batch is already on its way before any request runs on. Never throws.
     /// </summary>
-    async Task SendAsync(Lane lane, LimitPolicy policy, List<TaskCompletionSource<LimitDecision>> batch)
+    async Task SendAsync(Lane lane, LimitPolicy policy, List<PendingDecision> batch)
     {
+        var undecided = batch.Count;
+        // A request whose caller gave up waiting before its call left is not sent: the caller served it under local
+        // limits, and the metering flush charges it. Each request that goes carries its call's number.
+        var call = Interlocked.Increment(ref _calls);
+        batch.RemoveAll(pending => !pending.TrySend(call));
         Decisions? values = null;
         Exception? failure = null;
-        try
+        if (batch.Count > 0)
         {
-            values = await CallAsync(lane.Keys, policy, RedisValue.EmptyString, batch.Count).ConfigureAwait(false);
-        }
-        catch (Exception exception)
-        {
-            failure = exception;
+            try
+            {
+                values = await CallAsync(lane.Keys, policy, RedisValue.EmptyString, batch.Count, call).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                failure = exception;
+            }
         }
 
-        List<TaskCompletionSource<LimitDecision>>? next = null;
+        List<PendingDecision>? next = null;
         lock (lane.Gate)
         {
-            lane.Undecided -= batch.Count;
+            lane.Undecided -= undecided;
             lane.Headroom = values is null ? 0 : Headroom(policy, values[batch.Count - 1]);
             lane.DecidedAt = Environment.TickCount64;
             if (lane.Waiting.Count == 0)
@@ -207,7 +225,7 @@ sealed class RedisLimiter(IConnectionMultiplexer redis)
     }
 
     /// <summary>Hands the requests <c>[Start, End)</c> of a batch their decisions (or the call's failure).</summary>
-    readonly record struct Completions(List<TaskCompletionSource<LimitDecision>> Batch, Decisions? Values, Exception? Failure, int Start, int End)
+    readonly record struct Completions(List<PendingDecision> Batch, Decisions? Values, Exception? Failure, int Start, int End)
     {
         public void Complete()
         {
@@ -227,16 +245,17 @@ sealed class RedisLimiter(IConnectionMultiplexer redis)
 
     async Task<LimitDecision> DecideAloneAsync(string consumerId, LimitPolicy policy, long now)
     {
-        var decisions = await CallAsync(KeysOf(consumerId), policy, now.ToString(CultureInfo.InvariantCulture), 1).ConfigureAwait(false);
+        var decisions = await CallAsync(KeysOf(consumerId), policy, now.ToString(CultureInfo.InvariantCulture), 1, 0).ConfigureAwait(false);
         return decisions[0];
     }
 
-    async Task<Decisions> CallAsync(RedisKey[] keys, LimitPolicy policy, RedisValue now, int count)
+    async Task<Decisions> CallAsync(RedisKey[] keys, LimitPolicy policy, RedisValue now, int count, long call)
     {
         var result = await redis.GetDatabase().ScriptEvaluateAsync(
             _script.ExecutableScript,
             keys,
-            [now, policy.BurstPerSecond, policy.RequestsPerMinute, policy.MonthlyRequests, policy.MonthlyBytes, count]).ConfigureAwait(false);
+            [now, policy.BurstPerSecond, policy.RequestsPerMinute, policy.MonthlyRequests, policy.MonthlyBytes, count,
+                call == 0 ? RedisValue.EmptyString : (RedisValue)Instance, call]).ConfigureAwait(false);
         var values = (RedisResult[])result!;
         var decisions = new Decisions((string?)values[0], (long)values[1], (long)values[2], (long)values[3], new long[count * ValuesPerDecision]);
         var packed = ((byte[]?)values[4]).AsSpan();
@@ -283,7 +302,7 @@ sealed class RedisLimiter(IConnectionMultiplexer redis)
     {
         public readonly Lock Gate = new();
         public readonly RedisKey[] Keys = keys;
-        public List<TaskCompletionSource<LimitDecision>> Waiting = [];
+        public List<PendingDecision> Waiting = [];
         public bool Sending;
 
         /// <summary>Requests sent for a decision and not yet decided: in the call in flight or waiting for the next.</summary>
@@ -323,4 +342,31 @@ sealed class RedisLimiter(IConnectionMultiplexer redis)
 
     /// <summary>Reads an embedded script.</summary>
     public static string Load(string name) => ReadScript(name);
+}
+
+/// <summary>
+/// One request's decision on its way, and whether its call went to Redis. A caller that stops waiting (a timeout)
+/// abandons it: a request not yet sent is then never sent, and one that was sent names its call, so that the metering
+/// flush charges the month's quota only if that call did not count it (<see cref="RedisLimiter.CallField"/>).
+/// </summary>
+sealed class PendingDecision(RedisLimiter limiter) : TaskCompletionSource<LimitDecision>
+{
+    const int Waiting = 0, Sent = 1, Abandoned = 2;
+    int _state;
+    long _call;
+
+    /// <summary>Marks the request as sent in <paramref name="call"/>; false when its caller abandoned it first.</summary>
+    internal bool TrySend(long call)
+    {
+        _call = call;
+        return Interlocked.CompareExchange(ref _state, Sent, Waiting) == Waiting;
+    }
+
+    /// <summary>
+    /// Gives up waiting: <c>null</c> when the request never left (it is not sent now), else <c>instance:call</c>, the
+    /// call that carried it, which Redis may or may not have run.
+    /// </summary>
+    public string? Abandon() => Interlocked.CompareExchange(ref _state, Abandoned, Waiting) == Waiting
+        ? null
+        : limiter.Instance + ":" + Volatile.Read(ref _call).ToString(CultureInfo.InvariantCulture);
 }

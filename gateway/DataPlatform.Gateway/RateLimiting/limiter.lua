@@ -8,7 +8,10 @@
 -- flush). One declared key keeps the script to three commands (TIME, HMGET, HSET) per batch and within one
 -- cluster slot.
 -- ARGV: [1] time override in microseconds ('' = server time), [2] burst per second, [3] requests per minute,
---       [4] monthly requests, [5] monthly bytes (0 = no limit for each), [6] how many requests (default 1).
+--       [4] monthly requests, [5] monthly bytes (0 = no limit for each), [6] how many requests (default 1),
+--       [7] the calling limiter's instance name and [8] the call's number ('' = none): a call that counts records
+--       its number in field call:<instance>, so that a request whose call timed out at the gateway is charged to the
+--       month by the metering flush only if this call did not count it (calls of one instance run in order).
 -- Returns { month name, bytes used this month, seconds to the month's end, the month's length in seconds, the
 -- decisions }: one string with, for each request, seven integers separated by commas and ended by a semicolon
 -- (violated policies as bit flags, burst remaining, burst reset, minute remaining, minute reset, requests used this
@@ -55,7 +58,8 @@ local monthName = string.format('%04d%02d', year, month)
 local requestsField = 'requests:' .. monthName
 local bytesField = 'bytes:' .. monthName
 
-local state = redis.call('HMGET', KEYS[1], 'burst', 'minute', requestsField, bytesField)
+local callField = (ARGV[7] and ARGV[7] ~= '') and ('call:' .. ARGV[7]) or nil
+local state = redis.call('HMGET', KEYS[1], 'burst', 'minute', requestsField, bytesField, callField or 'burst')
 local burstStored = tonumber(state[1] or '0')
 local minuteStored = tonumber(state[2] or '0')
 local used = tonumber(state[3] or '0')
@@ -117,6 +121,10 @@ if counted then
   if burst > 0 then writes[#writes + 1] = 'burst'; writes[#writes + 1] = string.format('%.0f', burstStored) end
   if perMinute > 0 then writes[#writes + 1] = 'minute'; writes[#writes + 1] = string.format('%.0f', minuteStored) end
   if monthly > 0 then writes[#writes + 1] = requestsField; writes[#writes + 1] = used end
+  -- The highest call number wins: two lanes of one consumer (a plan change) may run their calls side by side.
+  if monthly > 0 and callField and tonumber(ARGV[8]) > tonumber(state[5] or '0') then
+    writes[#writes + 1] = callField; writes[#writes + 1] = ARGV[8]
+  end
   -- A new field means a new month (or a new consumer): push the hash's expiry past the month's end.
   if redis.call('HSET', KEYS[1], (table.unpack or unpack)(writes)) > 0 then
     redis.call('EXPIRE', KEYS[1], 8640000)

@@ -61,10 +61,19 @@ public static class UsageField
     /// <summary>The product a call counts against, or this value for calls outside any product.</summary>
     public const string NoProduct = "-";
 
-    /// <summary>The number of completed responses for a product and status class (<c>2xx</c>, <c>4xx</c> …).</summary>
+    /// <summary>
+    /// The prefix of the outcome classes of account and billing management calls (<c>account-2xx</c> …), which count
+    /// against a consumer's limits but are not data requests: no plan bills them.
+    /// </summary>
+    public const string AccountClassPrefix = "account-";
+
+    /// <summary>
+    /// The number of completed responses for a product and outcome class: the status class (<c>2xx</c>, <c>4xx</c> …) of
+    /// a data request, as the upstream reported it for GraphQL, or <see cref="AccountClassPrefix"/> and the status class.
+    /// </summary>
     public static string Requests(string? productId, string statusClass) => $"{productId ?? NoProduct}|{statusClass}|requests";
 
-    /// <summary>The response bytes sent for a product and status class.</summary>
+    /// <summary>The response bytes sent for a product and outcome class.</summary>
     public static string Bytes(string? productId, string statusClass) => $"{productId ?? NoProduct}|{statusClass}|bytes";
 
     /// <summary>Splits a field name into product, status class and measure (<c>requests</c> or <c>bytes</c>).</summary>

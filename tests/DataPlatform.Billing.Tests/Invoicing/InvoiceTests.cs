@@ -48,13 +48,19 @@ public abstract class InvoiceTests(BillingPlatformFixture platform) : IAsyncLife
         var lines = invoice.GetProperty("lines").EnumerateArray().ToList();
         var fee = lines.Single(l => l.GetProperty("kind").GetString() == "fee").GetProperty("amount").GetInt64();
         Assert.InRange(fee, 1, 199_000);
+        // The account opened today, so its fee and its included usage (100,000 requests, 5 GB) are prorated alike.
+        var included = lines.Single(l => l.GetProperty("kind").GetString() == "included").GetProperty("quantity").GetInt64();
+        Assert.InRange(included, 100_000m * fee / 199_000m - 1, 100_000m * fee / 199_000m + 1);
         var usage = lines.Where(l => l.GetProperty("kind").GetString() == "usage").Select(l => (l.GetProperty("quantity").GetInt64(), l.GetProperty("amount").GetInt64())).ToList();
-        // 100,000 included; 400,000 at 2,000 ₫ per 1,000; 150,000 at 1,500 ₫ per 1,000. The 5xx calls are not billed.
-        Assert.Equal([(400_000L, 800_000L), (150_000L, 225_000L)], usage);
+        // The rest up to 500,000 at 2,000 ₫ per 1,000; 150,000 at 1,500 ₫ per 1,000. The 5xx calls are not billed.
+        var firstTier = 500_000 - included;
+        Assert.Equal([(firstTier, (long)Math.Round(firstTier * 2m, MidpointRounding.AwayFromZero)), (150_000L, 225_000L)], usage);
         var data = lines.Single(l => l.GetProperty("kind").GetString() == "data");
-        Assert.Equal(2_000_000_000, data.GetProperty("quantity").GetInt64());
-        Assert.Equal(10_000, data.GetProperty("amount").GetInt64());
-        var subtotal = fee + 1_035_000;
+        var includedBytes = (long)Math.Round(5_000_000_000m * fee / 199_000m);
+        Assert.InRange(data.GetProperty("quantity").GetInt64(), 7_000_000_000 - includedBytes - 50_000, 7_000_000_000 - includedBytes + 50_000);
+        Assert.Contains(" GB, 5.000 ₫/GB", data.GetProperty("description").GetString());
+        var subtotal = lines.Sum(l => l.GetProperty("amount").GetInt64());
+        Assert.Equal(fee + usage.Sum(u => u.Item2) + data.GetProperty("amount").GetInt64(), subtotal);
         Assert.Equal(subtotal, invoice.GetProperty("subtotal").GetInt64());
         var vat = (long)Math.Round(subtotal * 0.1m, MidpointRounding.AwayFromZero);
         Assert.Equal(vat, invoice.GetProperty("vat").GetInt64());

@@ -70,12 +70,77 @@ public abstract class PublisherCliTests(CatalogPlatformFixture platform)
         File.Delete(csv);
     }
 
-    PublishCommand Command(TextWriter output) => new(
-        platform.Platform.CatalogUrl, null, output,
-        new ConsumerContextSigningHandler(PlatformFixture.Consumer("acct-cli", Roles.Publisher), platform.ConsumerContextSecret)
+    [Fact]
+    public async Task Publishing_to_a_dataset_that_does_not_exist_uploads_nothing_and_says_how_to_create_it()
+    {
+        var id = CatalogTestData.NewId();
+        var csv = Path.GetTempFileName();
+        await File.WriteAllTextAsync(csv, "ma,ten\n01,Hà Nội\n");
+        var output = new StringWriter();
+
+        var exit = await Command(output).RunAsync(new FileInfo(csv), id, null, CancellationToken.None);
+
+        Assert.Equal(1, exit);
+        var text = output.ToString();
+        Assert.Contains($"the dataset {id} does not exist, so nothing was uploaded", text);
+        Assert.Contains("create --template", text);
+        Assert.DoesNotContain("Publishing failed", text);
+        File.Delete(csv);
+    }
+
+    [Fact]
+    public async Task From_nothing_to_a_published_dataset_with_the_template_create_and_publish()
+    {
+        var id = CatalogTestData.NewId();
+        var directory = Directory.CreateTempSubdirectory("dataplatform-cli-");
+        var metadata = new FileInfo(Path.Combine(directory.FullName, "metadata.json"));
+        var output = new StringWriter();
+
+        Assert.Equal(0, await Create(output).WriteTemplateAsync(metadata, CancellationToken.None));
+        var example = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(metadata.FullName)).RootElement;
+        Assert.Equal("Bộ Nội vụ", example.GetProperty("publisher").GetProperty("name").GetString());
+        Assert.Equal(2, await Create(output).WriteTemplateAsync(metadata, CancellationToken.None));
+
+        var flags = new Dictionary<string, string> { ["title.vi"] = "Đơn vị hành chính thử nghiệm" };
+        Assert.Equal(0, await Create(output).RunAsync(id, metadata, flags, CancellationToken.None));
+        Assert.Equal(1, await Create(output).RunAsync(id, metadata, flags, CancellationToken.None));
+        var csv = Path.Combine(directory.FullName, "provinces.csv");
+        await File.WriteAllTextAsync(csv, "ma,ten\n01,Hà Nội\n79,Hồ Chí Minh\n");
+        Assert.Equal(0, await Command(output).RunAsync(new FileInfo(csv), id, null, CancellationToken.None));
+
+        var text = output.ToString();
+        Assert.Contains($"Created the dataset {id}.", text);
+        Assert.Contains($"the dataset {id} exists already", text);
+        Assert.Contains($"Published version 1 of {id}: 2 rows", text);
+        var dataset = await platform.CreateGatewayClient().JsonAsync($"/api/v1/datasets/{id}");
+        Assert.Equal("Đơn vị hành chính thử nghiệm", dataset.GetProperty("title").GetProperty("vi").GetString());
+        directory.Delete(recursive: true);
+    }
+
+    [Fact]
+    public async Task Creating_with_flags_that_leave_out_required_fields_names_them_and_points_at_the_template()
+    {
+        var id = CatalogTestData.NewId();
+        var output = new StringWriter();
+
+        var exit = await Create(output).RunAsync(id, null, new Dictionary<string, string> { ["title.vi"] = "Chỉ có tiêu đề" }, CancellationToken.None);
+
+        Assert.Equal(1, exit);
+        var text = output.ToString();
+        Assert.Contains("Creating the dataset failed: 400", text);
+        Assert.Contains("contactPoint.email", text);
+        Assert.Contains("create --template metadata.json", text);
+    }
+
+    CreateCommand Create(TextWriter output) => new(platform.Platform.CatalogUrl, null, output, Signing());
+
+    ConsumerContextSigningHandler Signing() =>
+        new(PlatformFixture.Consumer("acct-cli", Roles.Publisher), platform.ConsumerContextSecret)
         {
             InnerHandler = new SocketsHttpHandler { ActivityHeadersPropagator = null },
-        });
+        };
+
+    PublishCommand Command(TextWriter output) => new(platform.Platform.CatalogUrl, null, output, Signing());
 }
 
 [Collection(EmbeddedCollection.Name)]

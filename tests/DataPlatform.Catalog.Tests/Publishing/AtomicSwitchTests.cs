@@ -28,6 +28,7 @@ public abstract class AtomicSwitchTests(CatalogPlatformFixture platform)
 
         using var reader = platform.CreateGatewayClient();
         var seen = new List<(int Version, HashSet<string> Markers, long RowCount, int Returned)>();
+        var sawLatest = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var stop = new CancellationTokenSource();
         var reading = Task.Run(async () =>
         {
@@ -37,12 +38,17 @@ public abstract class AtomicSwitchTests(CatalogPlatformFixture platform)
                 seen.Add((page.GetProperty("version").GetInt32(),
                     page.Rows().Select(r => r.GetProperty("marker").GetString()!).ToHashSet(),
                     page.GetProperty("rowCount").GetInt64(), page.Rows().Count()));
+                if (seen[^1].Version == 3)
+                {
+                    sawLatest.TrySetResult();
+                }
             }
         });
 
         await publisher.PublishOkAsync(id, Version("mới"));
         await publisher.PublishOkAsync(id, Version("mới hơn"));
-        await Task.Delay(200);
+        // The reader goes on until it has read the last version at least once.
+        await sawLatest.Task.WaitAsync(TimeSpan.FromSeconds(30));
         await stop.CancelAsync();
         await reading;
 

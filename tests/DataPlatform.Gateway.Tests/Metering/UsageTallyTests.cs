@@ -16,13 +16,13 @@ public sealed class UsageTallyTests
     public void Records_of_one_consumer_product_hour_status_class_and_flags_add_up_to_one_tally()
     {
         var segment = Lines(
-            Line(Ten + 1, "acct-1", "dan-so", 200, 1000, UsageFlags.Billable, "202611"),
-            Line(Ten + 59, "acct-1", "dan-so", 204, 0, UsageFlags.Billable, "202611"),
-            Line(Ten + 3599, "acct-1", "dan-so", 200, 24, UsageFlags.Billable, "202611"),
-            Line(Ten + 3600, "acct-1", "dan-so", 200, 5, UsageFlags.Billable, "202611"),
+            Line(Ten + 1, "acct-1", "dan-so", 200, 1000, UsageFlags.Counted, "202611"),
+            Line(Ten + 59, "acct-1", "dan-so", 204, 0, UsageFlags.Counted, "202611"),
+            Line(Ten + 3599, "acct-1", "dan-so", 200, 24, UsageFlags.Counted, "202611"),
+            Line(Ten + 3600, "acct-1", "dan-so", 200, 5, UsageFlags.Counted, "202611"),
             Line(Ten + 2, "acct-1", "dan-so", 500, 10, UsageFlags.ChargedToMonthlyQuota, "202611"),
-            Line(Ten + 3, "acct-1", null, 200, 7, UsageFlags.Billable, null),
-            Line(Ten + 4, "Sở Nội vụ Hà Nội", "dan-so", 200, 3, UsageFlags.Billable, "202611"));
+            Line(Ten + 3, "acct-1", null, 200, 7, UsageFlags.Counted, null),
+            Line(Ten + 4, "Sở Nội vụ Hà Nội", "dan-so", 200, 3, UsageFlags.Counted, "202611"));
 
         var tallies = UsageTally.Read(segment);
 
@@ -44,7 +44,7 @@ public sealed class UsageTallyTests
     [Fact]
     public void A_torn_last_line_and_lines_that_are_not_records_are_skipped()
     {
-        var whole = Line(Ten + 1, "acct-2", "dan-so", 200, 100, UsageFlags.Billable, "202611");
+        var whole = Line(Ten + 1, "acct-2", "dan-so", 200, 100, UsageFlags.Counted, "202611");
         var segment = Lines(
             whole,
             "not a record\n",
@@ -61,6 +61,21 @@ public sealed class UsageTallyTests
     }
 
     [Fact]
+    public void Requests_owed_after_an_abandoned_limiter_call_keep_that_call_apart_from_the_others()
+    {
+        var owed = UsageFlags.Counted | UsageFlags.OwedToMonthlyQuota;
+        var segment = Lines(
+            Line(Ten + 1, "acct-4", null, 200, 10, owed, null, "a1b2c3:41"),
+            Line(Ten + 2, "acct-4", null, 200, 10, owed, null, "a1b2c3:41"),
+            Line(Ten + 3, "acct-4", null, 200, 10, owed, null),
+            "1795773601\tacct-4\t-\t200\t10\t9\t-\ta1b2c3:4x\n");
+
+        var tallies = UsageTally.Read(segment);
+
+        Assert.Equal([(2L, "a1b2c3:41"), (1L, null)], tallies.OrderBy(t => t.LimiterCall is null).Select(t => (t.Count, t.LimiterCall)));
+    }
+
+    [Fact]
     public void The_completion_month_follows_ho_chi_minh_city_where_a_month_starts_at_17_00_utc()
     {
         // 30 November 2026 16:xx UTC is 23:xx in Hồ Chí Minh City; 17:xx UTC is already 1 December there.
@@ -68,16 +83,16 @@ public sealed class UsageTallyTests
         var after = new DateTimeOffset(2026, 11, 30, 17, 30, 0, TimeSpan.Zero).ToUnixTimeSeconds();
 
         var tallies = UsageTally.Read(Lines(
-            Line(before, "acct-3", "dan-so", 200, 1, UsageFlags.Billable, "202611"),
-            Line(after, "acct-3", "dan-so", 200, 1, UsageFlags.Billable, "202611")));
+            Line(before, "acct-3", "dan-so", 200, 1, UsageFlags.Counted, "202611"),
+            Line(after, "acct-3", "dan-so", 200, 1, UsageFlags.Counted, "202611")));
 
         Assert.Equal(["202611", "202612"], tallies.OrderBy(tally => tally.HourSeconds).Select(tally => tally.CompletionMonth));
     }
 
-    static string Line(long seconds, string consumer, string? product, int status, long bytes, UsageFlags flags, string? month)
+    static string Line(long seconds, string consumer, string? product, int status, long bytes, UsageFlags flags, string? month, string? limiterCall = null)
     {
         Span<byte> line = stackalloc byte[UsageRecord.MaxLineBytes];
-        Assert.True(new UsageRecord(seconds, consumer, product, status, bytes, flags, month).TryFormat(line, out var written));
+        Assert.True(new UsageRecord(seconds, consumer, product, status, bytes, flags, month, limiterCall).TryFormat(line, out var written));
         return Encoding.UTF8.GetString(line[..written]);
     }
 

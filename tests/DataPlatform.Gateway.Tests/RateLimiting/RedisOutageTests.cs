@@ -56,7 +56,7 @@ public abstract class RedisOutageTests(PlatformFixture platform)
         await using var scenario = await GatewayScenario.StartAsync(platform, redis.ConnectionString);
         var gateway = await scenario.StartGatewayAsync(
             ("DataPlatform:Redis", relay.ConnectionString), ("Gateway:Redis:TimeoutMilliseconds", "200"), ("Gateway:Redis:OpenSeconds", "0.5"));
-        var (key, descriptor) = await scenario.IssueKeyAsync(GatewayScenario.Plan(burst: 1000));
+        var (key, descriptor) = await scenario.IssueKeyAsync(GatewayScenario.Plan(burst: 1000, monthly: 1_000_000));
         var (unseen, _) = await scenario.IssueKeyAsync();
         var usage = RedisKeys.Usage(descriptor.ConsumerId, DateTimeOffset.UtcNow);
         using var keyed = GatewayScenario.Client(gateway);
@@ -99,6 +99,11 @@ public abstract class RedisOutageTests(PlatformFixture platform)
         // Every served request is metered once: those before, during and after the stall.
         Assert.Equal(served, (long)await scenario.Database.HashGetAsync(usage, UsageField.Requests(null, "2xx")));
         Assert.Equal(served * 10, (long)await scenario.Database.HashGetAsync(usage, UsageField.Bytes(null, "2xx")));
+        // And counted once against the month: the calls that timed out at the gateway reached Redis when it answered
+        // again and counted there, so the flush did not charge their requests a second time.
+        var month = DateTimeOffset.UtcNow.ToOffset(TimeSpan.FromHours(7)).ToString("yyyyMM", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(served, (long)await scenario.Database.HashGetAsync(
+            RedisKeys.LimiterPrefix(descriptor.ConsumerId) + "state", "requests:" + month));
     }
 }
 
