@@ -83,6 +83,7 @@ public static class BillingHost
         services.AddSingleton<SignInThrottle>();
         services.AddSingleton<BillingBootstrap>();
         services.AddSingleton<KeyServices>();
+        services.AddSingleton<KeyUses>();
         services.AddSingleton<SubscriptionServices>();
         services.AddSingleton<UsageLedger>();
         services.AddHostedService<DescriptorResyncService>();
