@@ -31,7 +31,7 @@ sealed partial class AccountMailer(IOptions<MailOptions> mail, IOptions<Platform
         return SendAsync(email, "Xác nhận địa chỉ e-mail / Confirm your e-mail address",
             $"Mở liên kết sau để kích hoạt tài khoản DataPlatform / Open this link to activate your account:\n\n{page}\n\n"
             + $"Chương trình có thể gọi / A program may call: {link}\n",
-            () => LogConfirmationLink(logger, link), cancellationToken);
+            () => LogConfirmationLink(logger, page, link), cancellationToken);
     }
 
     /// <summary>The one-time link to choose a new password; it works once, until <paramref name="expiresAt"/>.</summary>
@@ -91,8 +91,8 @@ sealed partial class AccountMailer(IOptions<MailOptions> mail, IOptions<Platform
         await client.SendMailAsync(message, cancellationToken);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "No mail server is configured (Billing:Mail:SmtpHost). Confirm the new sign-up by opening {Link}")]
-    static partial void LogConfirmationLink(ILogger logger, string link);
+    [LoggerMessage(Level = LogLevel.Information, Message = "No mail server is configured (Billing:Mail:SmtpHost). Confirm the new sign-up by opening {Page} in a browser (a program may GET {Link})")]
+    static partial void LogConfirmationLink(ILogger logger, string page, string link);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "No mail server is configured (Billing:Mail:SmtpHost). The password reset link is {Link}")]
     static partial void LogPasswordResetLink(ILogger logger, string link);
