@@ -1,10 +1,10 @@
 using Dapper;
-using DataPlatform.Contracts.Redis;
 using DataPlatform.Billing.Accounts;
 using DataPlatform.Billing.Plans;
 using DataPlatform.Billing.Storage;
 using DataPlatform.Billing.Subscriptions;
 using DataPlatform.Billing.Usage;
+using DataPlatform.Contracts.Redis;
 using Microsoft.Extensions.Options;
 
 namespace DataPlatform.Billing.Invoicing;
