@@ -110,7 +110,7 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
         "id, storage_key, metadata, columns, current_version, current_table, current_row_count, created_at, modified_at, downloads";
 
     /// <summary>The formats every published dataset downloads in, the values of the format facet.</summary>
-    static readonly string[] DownloadFormatNames = ["csv", "json", "ndjson", "parquet", "xlsx"];
+    static readonly string[] _downloadFormatNames = ["csv", "json", "ndjson", "parquet", "xlsx"];
 
     public PlatformDatabase Database => database;
 
@@ -378,7 +378,7 @@ public sealed class DatasetStore(PlatformDatabase database, TimeProvider time)
         await using (var published = Bind(connection.Command($"SELECT COUNT(*) FROM datasets d WHERE {Where("format")} AND d.current_version > 0"), "format"))
         {
             var count = Convert.ToInt64(await published.ExecuteScalarAsync(cancellationToken));
-            facets["format"] = count == 0 ? [] : [.. DownloadFormatNames.Select(f => new FacetValue(f, f.ToUpperInvariant(), count))];
+            facets["format"] = count == 0 ? [] : [.. _downloadFormatNames.Select(f => new FacetValue(f, f.ToUpperInvariant(), count))];
         }
 
         return new DatasetPage(total, items, facets);
