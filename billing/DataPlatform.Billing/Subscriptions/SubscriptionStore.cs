@@ -36,15 +36,21 @@ sealed record SubscriptionView(string Id, string Kind, string ItemId, DateTimeOf
 
 sealed class SubscriptionStore(BillingDb db, TimeProvider time)
 {
+    /// <summary>
+    /// The order of an account's subscriptions: by start, and among those started in the same second (an account
+    /// that changed plan in the second it opened) the ended one first, so that "the first plan" and "the plan in force
+    /// last" mean the same on every engine and for any ids.
+    /// </summary>
+    const string Chronological = "ORDER BY started_at, CASE WHEN ends_at IS NULL THEN 1 ELSE 0 END, ends_at, id";
+
     public Task<IReadOnlyList<Subscription>> ListAsync(string accountId, CancellationToken cancellationToken) => db.QueryAsync<Subscription>(
-        "SELECT * FROM subscriptions WHERE account_id = @accountId ORDER BY started_at, id", new { accountId }, cancellationToken);
+        "SELECT * FROM subscriptions WHERE account_id = @accountId " + Chronological, new { accountId }, cancellationToken);
 
     /// <summary>Every subscription that overlaps [<paramref name="from"/>, <paramref name="to"/>).</summary>
     public Task<IReadOnlyList<Subscription>> OverlappingAsync(string accountId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
         db.QueryAsync<Subscription>("""
             SELECT * FROM subscriptions WHERE account_id = @accountId AND started_at < @to AND (ends_at IS NULL OR ends_at > @from)
-            ORDER BY started_at, id
-            """, new { accountId, from = UnixTime.Of(from), to = UnixTime.Of(to) }, cancellationToken);
+            """ + Chronological, new { accountId, from = UnixTime.Of(from), to = UnixTime.Of(to) }, cancellationToken);
 
     public async Task<string?> PlanAtAsync(string accountId, DateTimeOffset moment, CancellationToken cancellationToken)
     {
