@@ -69,7 +69,6 @@ public static class BillingHost
         services.AddOptions<MailOptions>().BindConfiguration(MailOptions.SectionName);
         services.AddOptions<SignInOptions>().BindConfiguration(SignInOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<InvitationOptions>().BindConfiguration(InvitationOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<PasswordResetOptions>().BindConfiguration(PasswordResetOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton<BillingDb>();
         services.AddSingleton<AccountStore>();
@@ -79,11 +78,9 @@ public static class BillingHost
         services.AddSingleton<DescriptorPublisher>();
         services.AddSingleton<AccountMailer>();
         services.AddSingleton<InvitationStore>();
-        services.AddSingleton<PasswordResetStore>();
         services.AddSingleton<SignInThrottle>();
         services.AddSingleton<BillingBootstrap>();
         services.AddSingleton<KeyServices>();
-        services.AddSingleton<KeyUses>();
         services.AddSingleton<SubscriptionServices>();
         services.AddSingleton<UsageLedger>();
         services.AddHostedService<DescriptorResyncService>();

@@ -32,12 +32,6 @@ public static partial class AccountApi
         group.MapPost("/sign-in", SignInAsync)
             .WithName("SignIn").WithSummary(
                 "Checks an e-mail and password and issues a short-lived session API key for the portal; failed attempts lock the address (423) and the client (429) for a while.");
-        group.MapPost("/password-reset", RequestPasswordResetAsync)
-            .WithName("RequestPasswordReset").WithSummary(
-                "Mails a one-time link to choose a new password. Answers 202 with the same body whether or not the address has an account.");
-        group.MapPost("/password-reset/complete", CompletePasswordResetAsync)
-            .WithName("CompletePasswordReset").WithSummary(
-                "Sets a new password with the token from the mailed link; the token works once, until it expires, and the user's portal sessions end.");
         group.MapPost("/sign-out", SignOutAsync).AddEndpointFilter(BillingProblems.RequireCaller)
             .WithName("SignOut").WithSummary("Ends a portal session (or all of the user's sessions): the session key is revoked on every gateway at once.");
         return group;
@@ -204,66 +198,6 @@ public static partial class AccountApi
     }
 
     /// <summary>
-    /// Starts a password reset. The answer is the same whether or not the address has an account, so the form cannot
-    /// be used to find out who is registered; only the holder of a registered address gets a mail, and at most one
-    /// per <see cref="PasswordResetOptions.MinimumInterval"/>.
-    /// </summary>
-    static async Task<Results<Accepted<PasswordResetAccepted>, ProblemHttpResult>> RequestPasswordResetAsync(
-        PasswordResetRequest request, AccountStore accounts, PasswordResetStore resets, AccountMailer mailer,
-        IOptions<PasswordResetOptions> options, TimeProvider time, CancellationToken cancellationToken)
-    {
-        if (!IsEmail(request.Email))
-        {
-            return BillingProblems.Invalid("'email' must be an e-mail address.");
-        }
-
-        var accepted = TypedResults.Accepted("/api/v1/account", new PasswordResetAccepted(AccountStore.NormalizeEmail(request.Email!),
-            "If the address has an account, a link to choose a new password was sent to it."));
-        var user = await accounts.FindUserByEmailAsync(request.Email!, cancellationToken);
-        if (user is null)
-        {
-            return accepted;
-        }
-
-        var lifetime = options.Value.Lifetime;
-        var token = await resets.IssueAsync(user, lifetime, options.Value.MinimumInterval, cancellationToken);
-        if (token is not null)
-        {
-            await mailer.SendPasswordResetAsync(user.Email, token, time.GetUtcNow() + lifetime, cancellationToken);
-        }
-
-        return accepted;
-    }
-
-    static async Task<Results<Ok<PasswordResetDone>, ProblemHttpResult>> CompletePasswordResetAsync(
-        PasswordResetCompletion request, PasswordResetStore resets, AccountStore accounts, SignInThrottle throttle,
-        DescriptorPublisher publisher, CancellationToken cancellationToken)
-    {
-        if (string.IsNullOrWhiteSpace(request.Token))
-        {
-            return BillingProblems.Invalid("'token' (from the mailed link) is required.");
-        }
-
-        if (request.Password is null || request.Password.Length < 10)
-        {
-            return BillingProblems.Invalid("'password' must have at least 10 characters.");
-        }
-
-        var user = await resets.CompleteAsync(request.Token, request.Password, cancellationToken);
-        if (user is null)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Reset link not valid",
-                detail: "This password reset link is unknown, expired or used already. Ask for a new one.", type: "/problems/password-reset-invalid");
-        }
-
-        // The holder of the mailbox proved who they are: earlier failures no longer lock the address, and the
-        // sessions that the store ended are revoked at the gateway.
-        await throttle.ResetAsync(user.Email, cancellationToken);
-        await publisher.PublishAccountAsync(user.AccountId, cancellationToken);
-        return TypedResults.Ok(new PasswordResetDone(user.Email, "The password is changed. Sign in with the new one."));
-    }
-
-    /// <summary>
     /// 429 when the client has failed too often (whatever the address), 423 when the address is locked; each with
     /// Retry-After in seconds, as Identity's lockout and RFC 9110 describe.
     /// </summary>
@@ -412,12 +346,4 @@ public static partial class AccountApi
     internal sealed record SessionResult(string Key, string KeyId, string AccountId, string UserId, IReadOnlyList<string> Roles, DateTimeOffset ExpiresAt);
 
     internal sealed record SignOutRequest(string? KeyId, bool? Everywhere);
-
-    internal sealed record PasswordResetRequest(string? Email);
-
-    internal sealed record PasswordResetAccepted(string Email, string Next);
-
-    internal sealed record PasswordResetCompletion(string? Token, string? Password);
-
-    internal sealed record PasswordResetDone(string Email, string Message);
 }

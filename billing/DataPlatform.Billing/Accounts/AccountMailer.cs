@@ -6,7 +6,7 @@ namespace DataPlatform.Billing.Accounts;
 
 /// <summary>
 /// The e-mails accounts receive: the sign-up confirmation link, the notice that someone tried to sign up with an
-/// address that has an account already, member invitations and password reset links. With no SMTP host or pickup folder configured (the
+/// address that has an account already, and member invitations. With no SMTP host or pickup folder configured (the
 /// embedded default) links are written to the log instead, so a developer running the platform locally can still
 /// follow them; nothing personal (no address) is logged.
 /// </summary>
@@ -18,32 +18,12 @@ sealed partial class AccountMailer(IOptions<MailOptions> mail, IOptions<Platform
 
     public string InvitationLinkFor(string token) => $"{Gateway}/api/v1/account/invitations?token={Uri.EscapeDataString(token)}";
 
-    /// <summary>The portal's page for a confirmation link: it confirms with a button, so a mail scanner that opens links does not.</summary>
-    public string ConfirmationPageFor(string token) => $"{Gateway}/account/confirm?token={Uri.EscapeDataString(token)}";
-
-    /// <summary>The portal's page where a reset link's holder chooses a new password.</summary>
-    public string PasswordResetPageFor(string token) => $"{Gateway}/account/reset-password?token={Uri.EscapeDataString(token)}";
-
     public Task SendConfirmationAsync(string email, string token, CancellationToken cancellationToken)
     {
-        var page = ConfirmationPageFor(token);
         var link = ConfirmationLinkFor(token);
         return SendAsync(email, "Xác nhận địa chỉ e-mail / Confirm your e-mail address",
-            $"Mở liên kết sau để kích hoạt tài khoản DataPlatform / Open this link to activate your account:\n\n{page}\n\n"
-            + $"Chương trình có thể gọi / A program may call: {link}\n",
-            () => LogConfirmationLink(logger, page, link), cancellationToken);
-    }
-
-    /// <summary>The one-time link to choose a new password; it works once, until <paramref name="expiresAt"/>.</summary>
-    public Task SendPasswordResetAsync(string email, string token, DateTimeOffset expiresAt, CancellationToken cancellationToken)
-    {
-        var page = PasswordResetPageFor(token);
-        return SendAsync(email, "Đặt lại mật khẩu / Reset your password",
-            $"Mở liên kết sau để đặt mật khẩu mới cho tài khoản DataPlatform (dùng được một lần, hết hạn {expiresAt:yyyy-MM-dd HH:mm} UTC). "
-            + "Nếu bạn không yêu cầu, hãy bỏ qua thư này; mật khẩu không đổi.\n"
-            + $"Open this link to choose a new DataPlatform password (it works once and expires {expiresAt:yyyy-MM-dd HH:mm} UTC). "
-            + $"If you did not ask for it, ignore this message; your password stays as it is.\n\n{page}\n",
-            () => LogPasswordResetLink(logger, page), cancellationToken);
+            $"Mở liên kết sau để kích hoạt tài khoản DataPlatform / Open this link to activate your account:\n\n{link}\n",
+            () => LogConfirmationLink(logger, link), cancellationToken);
     }
 
     /// <summary>
@@ -53,9 +33,9 @@ sealed partial class AccountMailer(IOptions<MailOptions> mail, IOptions<Platform
     public Task SendSignUpAttemptAsync(string email, CancellationToken cancellationToken) =>
         SendAsync(email, "Có người đăng ký bằng địa chỉ của bạn / Someone tried to sign up with your address",
             "Ai đó vừa đăng ký tài khoản DataPlatform bằng địa chỉ e-mail này, nhưng địa chỉ đã có tài khoản. "
-            + $"Nếu đó là bạn, hãy đăng nhập tại {Gateway}/account/signin; nếu quên mật khẩu, hãy đặt lại tại {Gateway}/account/forgot-password. Nếu không phải bạn, có thể bỏ qua thư này.\n\n"
+            + "Nếu đó là bạn, hãy đăng nhập; nếu quên mật khẩu, hãy liên hệ quản trị viên. Nếu không phải bạn, có thể bỏ qua thư này.\n\n"
             + "Someone just tried to sign up for DataPlatform with this address, which already has an account. If it was you, "
-            + $"sign in at {Gateway}/account/signin instead, or reset your password at {Gateway}/account/forgot-password. If it was not you, you can ignore this message; nothing changed.\n",
+            + $"sign in at {Gateway}/api/v1/account/sign-in instead. If it was not you, you can ignore this message; nothing changed.\n",
             () => LogSignUpAttempt(logger), cancellationToken);
 
     public Task SendInvitationAsync(string email, string accountName, string role, string token, DateTimeOffset expiresAt, CancellationToken cancellationToken)
@@ -91,11 +71,8 @@ sealed partial class AccountMailer(IOptions<MailOptions> mail, IOptions<Platform
         await client.SendMailAsync(message, cancellationToken);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "No mail server is configured (Billing:Mail:SmtpHost). Confirm the new sign-up by opening {Page} in a browser (a program may GET {Link})")]
-    static partial void LogConfirmationLink(ILogger logger, string page, string link);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "No mail server is configured (Billing:Mail:SmtpHost). The password reset link is {Link}")]
-    static partial void LogPasswordResetLink(ILogger logger, string link);
+    [LoggerMessage(Level = LogLevel.Information, Message = "No mail server is configured (Billing:Mail:SmtpHost). Confirm the new sign-up by opening {Link}")]
+    static partial void LogConfirmationLink(ILogger logger, string link);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "No mail server is configured (Billing:Mail:SmtpHost). The invitee accepts by opening {Link}")]
     static partial void LogInvitationLink(ILogger logger, string link);

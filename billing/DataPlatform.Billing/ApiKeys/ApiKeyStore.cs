@@ -35,9 +35,6 @@ sealed record ApiKeyView(
     string Id, string Name, string Kind, string Hint, string? UserId, IReadOnlyList<string>? Roles, DateTimeOffset CreatedAt,
     DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt, string? ReplacedBy, string Status)
 {
-    /// <summary>When a gateway last let a call with the key through (to the minute), or <c>null</c> if never.</summary>
-    public DateTimeOffset? LastUsedAt { get; init; }
-
     public static ApiKeyView From(ApiKey key, DateTimeOffset now) => new(
         key.Id, key.Name, key.Kind, key.Hint, key.UserId, key.GrantedRoles, UnixTime.At(key.CreatedAt), UnixTime.At(key.ExpiresAt),
         UnixTime.At(key.RevokedAt), key.ReplacedBy,

@@ -28,8 +28,8 @@ public static class ApiKeysApi
             .WithName("RevokeOwnKey").WithSummary("Revokes a key at once on every gateway instance. Members revoke only their own keys.");
 
         var admin = app.MapGroup("/api/v1/admin/accounts/{accountId}/keys").WithTags("Admin").AddEndpointFilter(BillingProblems.RequireAdmin);
-        admin.MapGet("/", (string accountId, ApiKeyStore keys, KeyUses uses, TimeProvider time, CancellationToken cancellationToken) =>
-                ListAsync(accountId, keys, uses, time, cancellationToken))
+        admin.MapGet("/", (string accountId, ApiKeyStore keys, TimeProvider time, CancellationToken cancellationToken) =>
+                ListAsync(accountId, keys, time, cancellationToken))
             .WithName("ListAccountKeys").WithSummary("An account's API keys.");
         admin.MapPost("/", (string accountId, NewKeyRequest request, KeyServices services, CancellationToken cancellationToken) =>
                 CreateForAccountAsync(accountId, request, services, cancellationToken))
@@ -50,20 +50,22 @@ public static class ApiKeysApi
 
     internal sealed record ResyncResult(int Written);
 
-    static async Task<Ok<IReadOnlyList<ApiKeyView>>> ListAsync(
-        string accountId, ApiKeyStore keys, KeyUses uses, TimeProvider time, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await uses.ViewsAsync(accountId, await keys.ListAsync(accountId, cancellationToken), time.GetUtcNow()));
+    static async Task<Ok<IReadOnlyList<ApiKeyView>>> ListAsync(string accountId, ApiKeyStore keys, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        return TypedResults.Ok<IReadOnlyList<ApiKeyView>>((await keys.ListAsync(accountId, cancellationToken)).Select(k => ApiKeyView.From(k, now)).ToList());
+    }
 
     /// <summary>Owners manage every key of the account; members (and callers with no account role) only the keys they hold.</summary>
     static bool MayManage(ConsumerContextRecord caller, ApiKey key) =>
         AccountPermissions.IsOwner(caller) || (caller.UserId is not null && key.UserId == caller.UserId);
 
-    static async Task<Ok<IReadOnlyList<ApiKeyView>>> ListOwnAsync(
-        HttpContext context, ApiKeyStore keys, KeyUses uses, TimeProvider time, CancellationToken cancellationToken)
+    static async Task<Ok<IReadOnlyList<ApiKeyView>>> ListOwnAsync(HttpContext context, ApiKeyStore keys, TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = context.GetConsumer();
-        var own = (await keys.ListAsync(caller.AccountId!, cancellationToken)).Where(k => MayManage(caller, k)).ToList();
-        return TypedResults.Ok(await uses.ViewsAsync(caller.AccountId!, own, time.GetUtcNow()));
+        var now = time.GetUtcNow();
+        return TypedResults.Ok<IReadOnlyList<ApiKeyView>>((await keys.ListAsync(caller.AccountId!, cancellationToken))
+            .Where(k => MayManage(caller, k)).Select(k => ApiKeyView.From(k, now)).ToList());
     }
 
     static async Task<Results<Created<IssuedApiKey>, ProblemHttpResult>> CreateOwnAsync(

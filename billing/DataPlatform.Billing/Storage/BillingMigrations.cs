@@ -215,18 +215,6 @@ static class BillingMigrations
         ALTER TABLE accounts ADD COLUMN stripe_subscription_id TEXT NULL;
         """;
 
-    // Password resets: only the SHA-256 of the mailed token is kept; a token works once, until it expires.
-    const string PasswordResets = """
-        CREATE TABLE password_resets (
-            token_hash TEXT PRIMARY KEY,
-            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-            created_at BIGINT NOT NULL,
-            expires_at BIGINT NOT NULL,
-            used_at BIGINT NULL
-        );
-        CREATE INDEX password_resets_user ON password_resets(user_id);
-        """;
-
     public static IEnumerable<Migration> All =>
     [
         new(1, "billing tables", Schema, Schema),
@@ -235,6 +223,5 @@ static class BillingMigrations
         new(4, "sample products name the catalog's sample datasets", SampleProducts, SampleProducts),
         new(5, "members, invitations, key roles and sign-in lockout", Members, Members),
         new(6, "stripe products, prices and subscriptions", StripeCatalog, StripeCatalog),
-        new(7, "password resets", PasswordResets, PasswordResets),
     ];
 }

@@ -25,7 +25,6 @@ static class GatewayPolicies
         builder.Services.AddSingleton<RedisCircuitBreaker>();
         builder.Services.AddSingleton<ApiKeyCache>();
         builder.Services.AddSingleton<KeyFailureGuard>();
-        builder.Services.AddSingleton<KeyUseRecorder>();
         builder.Services.AddSingleton<DatasetCache>();
         builder.Services.AddSingleton<RedisLimiter>();
         builder.Services.AddSingleton<LocalLimiter>();

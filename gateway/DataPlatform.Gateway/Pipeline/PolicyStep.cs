@@ -28,7 +28,6 @@ sealed partial class PolicyStep(
     RedisCircuitBreaker breaker,
     UsageJournal journal,
     SignedContextCache signedContexts,
-    KeyUseRecorder keyUses,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<PolicyStep> logger)
@@ -150,11 +149,6 @@ sealed partial class PolicyStep(
         var (consumer, signed) = descriptor is null
             ? signedContexts.ForAnonymous(clientIp)
             : signedContexts.ForKey(descriptor, clientIp);
-        if (descriptor is not null)
-        {
-            keyUses.Record(descriptor, time.GetUtcNow());
-        }
-
         context.Features.Set(consumer);
         context.Features.Set(signed);
 

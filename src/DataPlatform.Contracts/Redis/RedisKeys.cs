@@ -37,12 +37,6 @@ public static class RedisKeys
     /// </summary>
     public static string Usage(string consumerId, DateTimeOffset hour) => "dp:" + ConsumerTag(consumerId) + ":usage:" + UsageHour(hour);
 
-    /// <summary>
-    /// A hash of when each of one consumer's API keys was last used: field the key's id, value Unix seconds. The
-    /// gateway writes it at most once a minute per key and instance; billing shows it in the key lists.
-    /// </summary>
-    public static string KeysLastUsed(string consumerId) => "dp:" + ConsumerTag(consumerId) + ":keys-last-used";
-
     /// <summary>A set of the consumer ids that have usage in <paramref name="hour"/>, for harvesters to find them.</summary>
     public static string UsageIndex(DateTimeOffset hour) => "dp:usage-index:" + UsageHour(hour);
 

@@ -191,10 +191,10 @@ internal sealed partial class GatewayClient(
             { Date: { } date } => date - time.GetUtcNow(),
             _ => (TimeSpan?)null,
         };
-        (string? Detail, string? Type) problem = default;
+        string? detail = null;
         if (response.RequestMessage?.Method != HttpMethod.Head)
         {
-            problem = await ReadProblemAsync(response, cancellationToken);
+            detail = await ReadDetailAsync(response, cancellationToken);
         }
 
         if (status >= 500)
@@ -202,21 +202,18 @@ internal sealed partial class GatewayClient(
             LogUpstreamFailure(logger, status, response.RequestMessage?.RequestUri?.AbsolutePath);
         }
 
-        throw new GatewayException(status, problem.Detail, retryAfter, problem.Type);
+        throw new GatewayException(status, detail, retryAfter);
     }
 
-    /// <summary>
-    /// The human sentence of a problem (<c>detail</c>, else <c>title</c>) or of an OData error (<c>error.message</c>),
-    /// and the problem's <c>type</c>.
-    /// </summary>
-    static async Task<(string? Detail, string? Type)> ReadProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>The human sentence of a problem (<c>detail</c>, else <c>title</c>) or of an OData error (<c>error.message</c>).</summary>
+    static async Task<string?> ReadDetailAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         try
         {
             var text = await response.Content.ReadAsStringAsync(cancellationToken);
             if (text.Length == 0 || text[0] != '{')
             {
-                return default;
+                return null;
             }
 
             using var document = JsonDocument.Parse(text);
@@ -224,16 +221,15 @@ internal sealed partial class GatewayClient(
             if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object
                 && error.TryGetProperty("message", out var message))
             {
-                return (message.GetString(), null);
+                return message.GetString();
             }
 
-            var type = root.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-            return (root.TryGetProperty("detail", out var detail) ? detail.GetString()
-                : root.TryGetProperty("title", out var title) ? title.GetString() : null, type);
+            return root.TryGetProperty("detail", out var detail) ? detail.GetString()
+                : root.TryGetProperty("title", out var title) ? title.GetString() : null;
         }
         catch (JsonException)
         {
-            return default;
+            return null;
         }
     }
 

@@ -5,12 +5,9 @@ namespace DataPlatform.Portal.Api;
 /// the API could not parse, a dataset that needs a key) catch it; otherwise the visitor gets the error page for
 /// <see cref="Status"/>, with the retry time for a 429.
 /// </summary>
-internal sealed class GatewayException(int status, string? detail, TimeSpan? retryAfter, string? type = null)
+internal sealed class GatewayException(int status, string? detail, TimeSpan? retryAfter)
     : Exception($"The public API answered {status}.")
 {
-    /// <summary>The problem's <c>type</c>, when the API sent one: it tells a revoked session key from a refused action.</summary>
-    public string? Type { get; } = type;
-
     public int Status { get; } = status;
 
     /// <summary>What the API said, from its problem or OData error body; shown only where it helps the visitor.</summary>

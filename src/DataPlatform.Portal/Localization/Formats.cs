@@ -18,9 +18,6 @@ internal static class Formats
 
     public static string Date(DateTimeOffset value) => value.ToOffset(TimeSpan.FromHours(7)).ToString("d", Culture);
 
-    /// <summary>A date and time of day in Vietnam's time (UTC+7), as the culture writes them.</summary>
-    public static string Moment(DateTimeOffset value) => value.ToOffset(TimeSpan.FromHours(7)).ToString("g", Culture);
-
     public static string Date(DateOnly value) => value.ToString("d", Culture);
 
     /// <summary>A size in bytes, kB, MB or GB (powers of 1,000), with the culture's decimal mark.</summary>

@@ -54,29 +54,6 @@ public abstract class ApiKeyTests(BillingPlatformFixture platform) : IAsyncLifet
     }
 
     [Fact]
-    public async Task The_key_list_says_when_a_key_was_last_used_through_the_gateway_and_not_for_an_unused_key()
-    {
-        var accountId = await _billing.CreateAccountAsync(plan: "developer");
-        var (used, usedId) = await _billing.CreateKeyAsync(accountId, "dùng rồi");
-        var (_, unusedId) = await _billing.CreateKeyAsync(accountId, "chưa dùng");
-        var before = DateTimeOffset.UtcNow.AddSeconds(-2);
-
-        using (var gateway = platform.CreateGatewayClient())
-        {
-            gateway.DefaultRequestHeaders.Add("X-Api-Key", used);
-            using var call = await gateway.GetAsync("/api/v1/datasets?limit=1");
-            Assert.Equal(HttpStatusCode.OK, call.StatusCode);
-        }
-
-        using var owner = _billing.Owner(accountId);
-        var keys = await owner.GetFromJsonAsync<JsonElement>("/api/v1/account/keys");
-        var byId = keys.EnumerateArray().ToDictionary(k => k.GetProperty("id").GetString()!);
-        var lastUsed = byId[usedId].GetProperty("lastUsedAt").GetDateTimeOffset();
-        Assert.InRange(lastUsed, before, DateTimeOffset.UtcNow.AddSeconds(2));
-        Assert.False(byId[unusedId].TryGetProperty("lastUsedAt", out var never) && never.ValueKind != JsonValueKind.Null);
-    }
-
-    [Fact]
     public async Task A_key_with_an_expiry_is_described_with_that_expiry()
     {
         var accountId = await _billing.CreateAccountAsync();

@@ -26,34 +26,11 @@ public abstract class PageAuditTests(PortalPlatformFixture platform)
         { "/datasets/bien-che-cong-chuc-theo-tinh", "dataset-paid" },
         { "/docs", null },
         { "/datasets/no-such-dataset", "not-found" },
-        { "/account/signup", null },
-        { "/account/signin", "account-signin" },
-        { "/account/forgot-password", null },
-        { "/account/reset-password?token=from-the-mail", null },
-        { "/account/confirm?token=from-the-mail", null },
-    };
-
-    /// <summary>The pages of a signed-in developer, whose key programs have used.</summary>
-    public static TheoryData<string, string?> SignedInPages => new()
-    {
-        { "/account", "account-dashboard" },
-        { "/account/keys", "account-keys" },
     };
 
     [Theory]
     [MemberData(nameof(Pages))]
-    public Task Page_has_no_serious_accessibility_problem_and_no_sideways_scroll_in_either_language(string path, string? screenshot) =>
-        AuditAsync(path, screenshot, signIn: null);
-
-    [Theory]
-    [MemberData(nameof(SignedInPages))]
-    public async Task Signed_in_page_has_no_serious_accessibility_problem_and_no_sideways_scroll_in_either_language(string path, string? screenshot)
-    {
-        var email = await UsedAccount.CreateAsync(platform, calls: 12);
-        await AuditAsync(path, screenshot, page => Accounts.SignInAsync(page, email));
-    }
-
-    async Task AuditAsync(string path, string? screenshot, Func<Microsoft.Playwright.IPage, Task>? signIn)
+    public async Task Page_has_no_serious_accessibility_problem_and_no_sideways_scroll_in_either_language(string path, string? screenshot)
     {
         var problems = new List<string>();
         foreach (var locale in new[] { "vi-VN", "en-GB" })
@@ -62,11 +39,6 @@ public abstract class PageAuditTests(PortalPlatformFixture platform)
             {
                 await using var visit = await Visit.StartAsync(platform, width, locale);
                 var page = visit.Page;
-                if (signIn is not null)
-                {
-                    await signIn(page);
-                }
-
                 await page.GotoAsync(path);
 
                 var result = await page.RunAxe(new AxeRunOptions
